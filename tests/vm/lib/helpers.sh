@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shared pieces of VM scenario scripts (tests/vm/*.sh run inside the guest by
+# tests/vm/run.sh).  Source it:  . "$VDN_REPO/tests/vm/lib/helpers.sh"
+set -u
+
+[ "${VDN_IN_VM:-}" = 1 ] || { echo "this scenario runs inside the test VM: tests/vm/run.sh $0" >&2; exit 2; }
+
+BUILD=${VDN_BUILD:-$VDN_REPO/build}
+STEP=0
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { STEP=$((STEP + 1)); echo "--- [$STEP] $*"; }
+ok() { echo "ok: $*"; }
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+	ok "$1 = '$3'"
+}
+
+# Modules a scenario needs; there is no udev in the guest, so load them all.
+load_modules() {
+	local m
+	for m in vduse virtio_vdpa vhost_vdpa virtio_net veth 8021q "$@"; do
+		modprobe "$m" || fail "modprobe $m failed"
+	done
+	[ -c /dev/vduse/control ] || fail "/dev/vduse/control missing after modprobe vduse"
+}
+
+# make_netns NS: a fresh network namespace with loopback up
+make_netns() {
+	ip netns add "$1" || fail "ip netns add $1"
+	ip -n "$1" link set lo up
+}
+
+# make_veth A B [NS_B [ADDR_B]]: a veth pair, B optionally moved into NS_B
+# and given ADDR_B.  B's TX checksum offload is turned off: a veth hands out
+# frames with partial checksums, which an AF_XDP "wire" would carry as bad.
+make_veth() {
+	local a=$1 b=$2 ns=${3:-} addr=${4:-}
+	ip link add "$a" type veth peer name "$b" || fail "ip link add $a/$b"
+	ethtool -K "$b" tx off >/dev/null 2>&1
+	ethtool -K "$a" tx off >/dev/null 2>&1
+	ip link set "$a" up
+	if [ -n "$ns" ]; then
+		ip link set "$b" netns "$ns" || fail "move $b to $ns"
+		[ -n "$addr" ] && ip -n "$ns" addr add "$addr" dev "$b"
+		ip -n "$ns" link set "$b" up
+	else
+		[ -n "$addr" ] && ip addr add "$addr" dev "$b"
+		ip link set "$b" up
+	fi
+}
+
+# in_ns NS CMD...: run CMD in NS, or in the root namespace when NS is empty
+in_ns() {
+	local ns=$1; shift
+	if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi
+}
+
+# wait_for SECONDS CMD...: poll CMD until it succeeds, fail after SECONDS
+wait_for() {
+	local t=$1; shift
+	local end=$((SECONDS + t))
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+}
+
+# wait_for_iface IFNAME [NS [SECONDS]]
+wait_for_iface() {
+	local ifname=$1 ns=${2:-} t=${3:-30}
+	wait_for "$t" in_ns "$ns" ip link show dev "$ifname" ||
+		fail "interface $ifname did not appear${ns:+ in netns $ns} within ${t}s"
+}
