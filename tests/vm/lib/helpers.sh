@@ -74,3 +74,43 @@ wait_for_iface() {
 	wait_for "$t" in_ns "$ns" ip link show dev "$ifname" ||
 		fail "interface $ifname did not appear${ns:+ in netns $ns} within ${t}s"
 }
+
+# vdnet_start LOG VDNET_ARGS...: start the daemon in the background (its pid
+# in VDNET_PID) and wait until it says it is serving; fail with its log if not.
+VDNET_PID=""
+vdnet_start() {
+	local log=$1; shift
+	: >"$log"
+	stdbuf -oL -eL "$BUILD/app/vdnet" "$@" >"$log" 2>&1 &
+	VDNET_PID=$!
+	local end=$((SECONDS + 90))
+	until grep -q "vdnet: ready" "$log"; do
+		if ! kill -0 "$VDNET_PID" 2>/dev/null; then
+			cat "$log" >&2
+			fail "vdnet exited before it was ready"
+		fi
+		[ $SECONDS -lt $end ] || { cat "$log" >&2; fail "vdnet not ready within 90s"; }
+		sleep 0.2
+	done
+	ok "vdnet serving (pid $VDNET_PID)"
+}
+
+# vdnet_stop [SIGNAL]: stop the daemon and wait; fails if it hangs > 20 s
+# or exits non-zero.
+vdnet_stop() {
+	local sig=${1:-TERM} i
+	[ -n "$VDNET_PID" ] || return 0
+	kill -"$sig" "$VDNET_PID" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$VDNET_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -0 "$VDNET_PID" 2>/dev/null && fail "vdnet did not exit within 20s of SIG$sig"
+	wait "$VDNET_PID"
+	local rc=$?
+	VDNET_PID=""
+	[ "$rc" = 0 ] || fail "vdnet exited with status $rc after SIG$sig"
+}
+
+# EAL options for the test VM: no hugepages, small memory, no PCI scan.
+VM_EAL="--no-huge -m 512 --no-pci --file-prefix vdnet-test"

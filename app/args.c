@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* vdnet's own options (after EAL's and "--").  Every bad value gets one
+ * line naming the option and what was wrong. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vdnet.h"
+
+void vdnet_usage(const char *prog)
+{
+	printf("usage: %s [EAL options] -- --device name=NAME,port=PORT[,mac=MAC][,mtu=N][,queues=N]\n"
+	       "                 [,bus=virtio|vhost|none][,netns=NS][,ifname=IF]  (repeatable)\n"
+	       "                 [--stats-period SEC] [--idle-sleep USEC] [--socket PATH]\n"
+	       "       %s --connect PATH COMMAND...   (send one command to a running vdnet)\n"
+	       "  name     VDUSE/vdpa device name (letters, digits, '-', '_', '.')\n"
+	       "  port     DPDK ethdev port id or device name (e.g. net_af_xdp0)\n"
+	       "  mac      unicast MAC (default: random, locally administered)\n"
+	       "  mtu      68..9000 (default 1500)\n"
+	       "  queues   queue pairs, 1..%d (default 1); each needs a worker lcore\n"
+	       "  bus      virtio: kernel netdev (default); vhost: /dev/vhost-vdpa-N; none\n"
+	       "  netns    move the netdev into this netns (from `ip netns add`)\n"
+	       "  ifname   rename the netdev\n"
+	       "  --stats-period SEC   print per-queue counters and rates every SEC seconds\n"
+	       "  --idle-sleep USEC    sleep this long when a datapath lcore finds no work\n"
+	       "                       (default 0: busy-poll; small values save CPU in VMs)\n"
+	       "  --socket PATH        accept commands on this unix socket (see: help)\n",
+	       prog, prog, VDN_NET_MAX_QUEUE_PAIRS);
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static bool valid_name(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= max)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
+			return false;
+	return true;
+}
+
+#define BAD(...) (snprintf(err, errlen, __VA_ARGS__), -EINVAL)
+
+static int set_key(struct vdnet_dev_conf *d, const char *k, const char *v, char *err, size_t errlen)
+{
+	unsigned long n;
+
+	if (!strcmp(k, "name")) {
+		if (!valid_name(v, sizeof(d->name)))
+			return BAD("name '%s': use 1-%zu letters, digits, '-', '_' or '.'", v,
+				   sizeof(d->name) - 1);
+		snprintf(d->name, sizeof(d->name), "%s", v);
+	} else if (!strcmp(k, "port")) {
+		if (!*v || strlen(v) >= sizeof(d->port))
+			return BAD("port '%s': give a port id or an ethdev name", v);
+		snprintf(d->port, sizeof(d->port), "%s", v);
+	} else if (!strcmp(k, "mac")) {
+		if (rte_ether_unformat_addr(v, &d->mac) < 0)
+			return BAD("mac '%s': not a MAC address (want xx:xx:xx:xx:xx:xx)", v);
+		if (!rte_is_unicast_ether_addr(&d->mac) || rte_is_zero_ether_addr(&d->mac))
+			return BAD("mac '%s': must be a non-zero unicast address", v);
+		d->mac_set = true;
+	} else if (!strcmp(k, "mtu")) {
+		if (parse_uint(v, 68, 9000, &n))
+			return BAD("mtu '%s': want a number from 68 to 9000", v);
+		d->mtu = n;
+	} else if (!strcmp(k, "queues")) {
+		if (parse_uint(v, 1, VDN_NET_MAX_QUEUE_PAIRS, &n))
+			return BAD("queues '%s': want 1..%d", v, VDN_NET_MAX_QUEUE_PAIRS);
+		d->queues = n;
+	} else if (!strcmp(k, "bus")) {
+		if (vdn_vdpa_bus_parse(v, &d->bus))
+			return BAD("bus '%s': want virtio, vhost or none", v);
+	} else if (!strcmp(k, "netns")) {
+		if (!valid_name(v, sizeof(d->netns)))
+			return BAD("netns '%s': not a valid namespace name", v);
+		snprintf(d->netns, sizeof(d->netns), "%s", v);
+	} else if (!strcmp(k, "ifname")) {
+		if (!valid_name(v, sizeof(d->ifname)))
+			return BAD("ifname '%s': want 1-%d letters, digits, '-', '_' or '.'", v,
+				   IF_NAMESIZE - 1);
+		snprintf(d->ifname, sizeof(d->ifname), "%s", v);
+	} else {
+		return BAD("unknown key '%s' (known: name, port, mac, mtu, queues, bus, netns, ifname)", k);
+	}
+	return 0;
+}
+
+int vdnet_parse_device(const char *spec, struct vdnet_dev_conf *d, char *err, size_t errlen)
+{
+	char buf[512], *save = NULL, *kv;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->bus = VDN_VDPA_BUS_VIRTIO;
+	if (strlen(spec) >= sizeof(buf))
+		return BAD("device spec too long");
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+
+		if (!eq)
+			return BAD("'%s' is not key=value", kv);
+		*eq = '\0';
+		rc = set_key(d, kv, eq + 1, err, errlen);
+		if (rc)
+			return rc;
+	}
+	if (!d->name[0])
+		return BAD("name= is required");
+	if (!d->port[0])
+		return BAD("port= is required");
+	if ((d->netns[0] || d->ifname[0]) && d->bus != VDN_VDPA_BUS_VIRTIO)
+		return BAD("netns=/ifname= need bus=virtio (there is no netdev otherwise)");
+	return 0;
+}
+
+int vdnet_parse_args(int argc, char **argv, struct vdnet_conf *conf)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "stats-period", required_argument, NULL, 's' },
+		{ "idle-sleep", required_argument, NULL, 'I' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[256];
+	unsigned long n;
+	int c;
+
+	memset(conf, 0, sizeof(*conf));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (conf->n_dev == VDNET_MAX_DEVICES) {
+				fprintf(stderr, "vdnet: at most %d --device\n", VDNET_MAX_DEVICES);
+				return -EINVAL;
+			}
+			if (vdnet_parse_device(optarg, &conf->dev[conf->n_dev], err, sizeof(err))) {
+				fprintf(stderr, "vdnet: --device %s: %s\n", optarg, err);
+				return -EINVAL;
+			}
+			for (unsigned int i = 0; i < conf->n_dev; i++)
+				if (!strcmp(conf->dev[i].name, conf->dev[conf->n_dev].name) ||
+				    !strcmp(conf->dev[i].port, conf->dev[conf->n_dev].port)) {
+					fprintf(stderr, "vdnet: --device %s: name or port already used by "
+						"another --device\n", optarg);
+					return -EINVAL;
+				}
+			conf->n_dev++;
+			break;
+		case 's':
+			if (parse_uint(optarg, 0, 86400, &n)) {
+				fprintf(stderr, "vdnet: --stats-period '%s': want seconds (0-86400)\n", optarg);
+				return -EINVAL;
+			}
+			conf->stats_period = n;
+			break;
+		case 'I':
+			if (parse_uint(optarg, 0, 100000, &n)) {
+				fprintf(stderr, "vdnet: --idle-sleep '%s': want microseconds (0-100000)\n", optarg);
+				return -EINVAL;
+			}
+			conf->idle_sleep_us = n;
+			break;
+		case 'S':
+			if (!*optarg || strlen(optarg) >= sizeof(conf->socket_path)) {
+				fprintf(stderr, "vdnet: --socket '%s': want a path shorter than %zu\n",
+					optarg, sizeof(conf->socket_path));
+				return -EINVAL;
+			}
+			snprintf(conf->socket_path, sizeof(conf->socket_path), "%s", optarg);
+			break;
+		case 'h':
+			vdnet_usage(argv[0]);
+			return 1;
+		default:
+			fprintf(stderr, "vdnet: try --help\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vdnet: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (conf->n_dev == 0) {
+		fprintf(stderr, "vdnet: no --device given (try --help)\n");
+		return -EINVAL;
+	}
+	return 0;
+}

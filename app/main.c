@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* vdnet: serve vduse-net devices from DPDK lcores.
+ *   vdnet [EAL options] -- --device name=NAME,port=PORT[,...] [--stats-period SEC] */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "vdnet.h"
+
+int vdnet_logtype;
+static struct vdnet V;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&V.quit, true);
+}
+
+static int check_lcores(const struct vdnet_conf *c)
+{
+	unsigned int need = 0, have = rte_lcore_count() - 1;
+
+	for (unsigned int i = 0; i < c->n_dev; i++)
+		need += c->dev[i].queues ? c->dev[i].queues : 1;
+	if (need > have) {
+		fprintf(stderr, "vdnet: not enough lcores: %u queue pair(s) need %u worker lcore(s) "
+			"besides the main one, EAL gave %u (e.g. -l 0-%u)\n", need, need, have, need);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void run(struct vdnet *v)
+{
+	static struct vdnet_stats_snap snap;
+	uint64_t hz = rte_get_timer_hz(), last = rte_get_timer_cycles();
+	struct timespec tick = { 0, 100 * 1000000L };
+
+	snap.tsc = last; /* counters start at zero, so rates are right from the first print */
+	while (!atomic_load(&v->quit)) {
+		nanosleep(&tick, NULL);
+		if (!v->conf.stats_period)
+			continue;
+		uint64_t now = rte_get_timer_cycles();
+
+		if (now - last >= v->conf.stats_period * hz) {
+			vdnet_stats_print(stdout, v, NULL, &snap);
+			last = now;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int up = 0;
+	int rc, n;
+
+	/* the client needs no EAL: it only talks to a running daemon */
+	if (argc >= 2 && !strcmp(argv[1], "--connect")) {
+		if (argc < 4) {
+			fprintf(stderr, "usage: %s --connect PATH COMMAND...\n", argv[0]);
+			return 2;
+		}
+		return vdnet_connect(argv[2], argc - 3, argv + 3);
+	}
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "vdnet: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	vdnet_logtype = rte_log_register_type_and_pick_level("vdnet", RTE_LOG_INFO);
+	if (vdnet_logtype < 0)
+		vdnet_logtype = RTE_LOGTYPE_USER1;
+	argv[n] = argv[0];
+	rc = vdnet_parse_args(argc - n, argv + n, &V.conf);
+	if (rc)
+		goto out_eal;
+	rc = check_lcores(&V.conf);
+	if (rc)
+		goto out_eal;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rc = vdnet_ctrl_start(&V);
+	if (rc) {
+		fprintf(stderr, "vdnet: cannot start the control thread: %s\n", strerror(-rc));
+		goto out_eal;
+	}
+	for (unsigned int i = 0; i < V.conf.n_dev && !atomic_load(&V.quit); i++) {
+		V.dev[i].conf = V.conf.dev[i];
+		V.n_dev = i + 1;
+		if (vdnet_device_up(&V, &V.dev[i]) == 0)
+			up++;
+	}
+	if (!up) {
+		fprintf(stderr, "vdnet: no device could be set up; exiting\n");
+		rc = 1;
+		goto out_ctrl;
+	}
+	if (V.conf.socket_path[0]) {
+		rc = vdnet_sock_start(&V, V.conf.socket_path);
+		if (rc)
+			fprintf(stderr, "vdnet: --socket %s: %s; continuing without it\n",
+				V.conf.socket_path, strerror(-rc));
+	}
+	rc = vdnet_fwd_start(&V);
+	if (rc) {
+		fprintf(stderr, "vdnet: cannot launch datapath lcores: %s\n", strerror(-rc));
+		atomic_store(&V.quit, true);
+	} else {
+		printf("vdnet: ready: %u of %u device(s) serving\n", up, V.conf.n_dev);
+		fflush(stdout);
+		run(&V);
+		printf("vdnet: shutting down\n");
+	}
+	vdnet_sock_stop();
+	vdnet_fwd_stop(&V);
+	for (unsigned int i = 0; i < V.n_dev; i++)
+		vdnet_device_down(&V, &V.dev[i]);
+	rc = rc ? 1 : (up == V.conf.n_dev ? 0 : 1);
+out_ctrl:
+	vdnet_ctrl_stop();
+	if (V.nl)
+		vdn_vdpa_close(V.nl);
+out_eal:
+	rte_eal_cleanup();
+	return rc < 0 ? 1 : rc;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Per-queue statistics: counters, and rates since the caller's last look
+ * (each caller keeps its own snapshot, so --stats-period and the socket's
+ * "show stats" do not disturb each other). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "vdnet.h"
+
+static double rate(uint64_t now, uint64_t before, double dt)
+{
+	return dt > 0 ? (double)(now - before) / dt : 0;
+}
+
+static void dev_stats(FILE *f, struct vdnet_dev *d, struct vdn_net_q_stats *prev, double dt)
+{
+	struct vdn_net_info info;
+
+	vdn_net_info(d->net, &info);
+	fprintf(f, "device %s: status 0x%02x link %s, %u/%u queue pairs active\n", d->conf.name,
+		info.status, info.link_up ? "up" : "down", info.active_queue_pairs,
+		info.max_queue_pairs);
+	for (uint16_t q = 0; q < info.max_queue_pairs; q++) {
+		struct vdn_net_q_stats s, *p = &prev[q];
+
+		if (vdn_net_qp_stats(d->net, q, &s))
+			continue;
+		fprintf(f, "  qp %u  to-driver %" PRIu64 " pkts %" PRIu64 " B (%.0f pps %.2f Mbit/s)"
+			"  from-driver %" PRIu64 " pkts %" PRIu64 " B (%.0f pps %.2f Mbit/s)"
+			"  irqs %" PRIu64 "\n", q,
+			s.rx_packets, s.rx_bytes, rate(s.rx_packets, p->rx_packets, dt),
+			rate(s.rx_bytes, p->rx_bytes, dt) * 8 / 1e6,
+			s.tx_packets, s.tx_bytes, rate(s.tx_packets, p->tx_packets, dt),
+			rate(s.tx_bytes, p->tx_bytes, dt) * 8 / 1e6, s.irqs);
+		fprintf(f, "        drops:");
+		for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
+			fprintf(f, " %s=%" PRIu64, vdn_net_drop_str(r), s.drop[r]);
+		fprintf(f, "  sw-csum=%" PRIu64 "\n", s.sw_csum);
+		*p = s;
+	}
+}
+
+int vdnet_stats_print(FILE *f, struct vdnet *v, const char *name, struct vdnet_stats_snap *snap)
+{
+	uint64_t now = rte_get_timer_cycles();
+	double dt = snap->tsc ? (double)(now - snap->tsc) / rte_get_timer_hz() : 0;
+	int shown = 0;
+
+	for (unsigned int i = 0; i < v->n_dev; i++) {
+		struct vdnet_dev *d = &v->dev[i];
+
+		if (!d->net || (name && strcmp(name, d->conf.name)))
+			continue;
+		dev_stats(f, d, snap->q[i], dt);
+		shown++;
+	}
+	snap->tsc = now;
+	fflush(f);
+	return shown;
+}

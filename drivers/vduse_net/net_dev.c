@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* vduse_net device lifecycle: features, config space, VDUSE creation with
+ * the CTRL_VQ fallback, driver status changes, link state. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+
+#include "net_private.h"
+
+#define BIT(b) (1ULL << (b))
+
+/* What this model implements on every kernel. */
+#define BASE_FEATURES                                                                      \
+	(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_ACCESS_PLATFORM) | BIT(VIRTIO_NET_F_MAC) |  \
+	 BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_MTU) | BIT(VIRTIO_NET_F_MRG_RXBUF) |   \
+	 BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_RING_F_EVENT_IDX) | \
+	 BIT(VIRTIO_RING_F_INDIRECT_DESC))
+/* Only with a control queue, which stock kernels refuse for VDUSE. */
+#define CVQ_FEATURES (BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_MAC_ADDR))
+
+void vdn_net_logf(const struct vdn_net_dev *dev, int level, const char *fmt, ...)
+{
+	char msg[256];
+	int n;
+	va_list ap;
+
+	if (!dev->log)
+		return;
+	n = snprintf(msg, sizeof(msg), "%s: ", dev->name);
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+	va_end(ap);
+	dev->log(dev->log_opaque, level, msg);
+}
+
+static void vduse_log(void *opaque, int level, const char *msg)
+{
+	vdn_net_logf(opaque, level, "%s", msg);
+}
+
+static int on_status(void *opaque, uint8_t old, uint8_t status)
+{
+	struct vdn_net_dev *dev = opaque;
+	bool was_ok = old & VIRTIO_CONFIG_S_DRIVER_OK;
+	bool is_ok = status & VIRTIO_CONFIG_S_DRIVER_OK;
+
+	dev->status = status;
+	if (!was_ok && is_ok) {
+		int rc = vdn_net_queues_start(dev);
+
+		if (rc < 0) {
+			vdn_net_logf(dev, RTE_LOG_ERR, "cannot start queues: %s", strerror(-rc));
+			return rc;
+		}
+		vdn_net_logf(dev, RTE_LOG_INFO, "driver running: features 0x%" PRIx64 ", %u queue pair(s)%s",
+			     vdn_vduse_driver_features(dev->vd), atomic_load(&dev->active_qp),
+			     dev->cvq.running ? ", control queue" : "");
+	} else if (was_ok && !is_ok) {
+		vdn_net_queues_stop(dev);
+		vdn_net_logf(dev, RTE_LOG_INFO, "driver stopped (status 0x%x)", status);
+	} else if (status == 0) {
+		vdn_net_queues_stop(dev);
+	}
+	return 0;
+}
+
+static uint16_t on_get_vq_avail_idx(void *opaque, uint32_t index)
+{
+	struct vdn_net_dev *dev = opaque;
+	uint32_t qp = index / 2;
+
+	if (dev->cvq_ok && index == 2u * dev->max_qp)
+		return vdn_vring_last_avail(&dev->cvq.ring);
+	if (qp >= dev->max_qp)
+		return 0;
+	return vdn_vring_last_avail(index & 1 ? &dev->qp[qp].tx.ring : &dev->qp[qp].rx.ring);
+}
+
+static void on_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last)
+{
+	/* Mappings stay alive until reset (lib/vduse defers the munmap), so a
+	 * burst in flight finishes safely; the driver only invalidates ranges
+	 * it no longer hands to the device. */
+	(void)opaque; (void)start; (void)last;
+}
+
+static const struct vdn_vduse_ops net_ops = {
+	.set_status = on_status,
+	.get_vq_avail_idx = on_get_vq_avail_idx,
+	.iotlb_invalidate = on_iotlb_invalidate,
+};
+
+static int create_vduse(struct vdn_net_dev *dev, uint64_t features)
+{
+	uint32_t vqs = 2u * dev->max_qp + ((features & BIT(VIRTIO_NET_F_CTRL_VQ)) ? 1 : 0);
+	struct vdn_vduse_opts vo = {
+		.sz = sizeof(vo),
+		.name = dev->name,
+		.device_id = VIRTIO_ID_NET,
+		.features = features,
+		.num_vqs = vqs,
+		.max_vq_size = dev->vq_size,
+		.config = &dev->cfg,
+		.config_size = sizeof(dev->cfg),
+		.ops = &net_ops,
+		.opaque = dev,
+		.log = vduse_log,
+	};
+	return vdn_vduse_create(&vo, &dev->vd);
+}
+
+int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
+{
+	struct vdn_net_dev *dev;
+	uint64_t features;
+	uint16_t mtu, qps;
+	int rc;
+
+	if (!opts || opts->sz < sizeof(*opts) || !out || !opts->name || !opts->name[0] ||
+	    strlen(opts->name) >= sizeof(dev->name))
+		return -EINVAL;
+	mtu = opts->mtu ? opts->mtu : 1500;
+	qps = opts->queue_pairs ? opts->queue_pairs : 1;
+	if (mtu < 68 || mtu > 9000 || qps > VDN_NET_MAX_QUEUE_PAIRS)
+		return -EINVAL;
+	if (opts->vq_size && (opts->vq_size & (opts->vq_size - 1)))
+		return -EINVAL;
+
+	dev = rte_zmalloc("vdn_net_dev", sizeof(*dev), 64);
+	if (!dev)
+		return -ENOMEM;
+	snprintf(dev->name, sizeof(dev->name), "%s", opts->name);
+	dev->log = opts->log;
+	dev->log_opaque = opts->log_opaque;
+	dev->max_qp = qps;
+	atomic_store(&dev->active_qp, 1);
+	dev->vq_size = opts->vq_size ? opts->vq_size : 256;
+	dev->port_tx_offloads = opts->port_tx_offloads;
+	dev->cvq.kickfd = -1;
+	for (uint16_t i = 0; i < qps; i++) {
+		dev->qp[i].rx.index = 2u * i;
+		dev->qp[i].tx.index = 2u * i + 1;
+		dev->qp[i].max_pkt = mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
+	}
+
+	if (opts->mac_set) {
+		memcpy(dev->cfg.mac, opts->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+	} else {
+		struct rte_ether_addr a;
+
+		rte_eth_random_addr(a.addr_bytes);
+		memcpy(dev->cfg.mac, a.addr_bytes, RTE_ETHER_ADDR_LEN);
+	}
+	dev->cfg.status = rte_cpu_to_le_16(opts->link_up ? VIRTIO_NET_S_LINK_UP : 0);
+	dev->cfg.max_virtqueue_pairs = rte_cpu_to_le_16(qps);
+	dev->cfg.mtu = rte_cpu_to_le_16(mtu);
+
+	features = (BASE_FEATURES | CVQ_FEATURES) & ~opts->features_off;
+	if (qps > 1)
+		features |= BIT(VIRTIO_NET_F_MQ);
+	rc = -EINVAL;
+	if (features & BIT(VIRTIO_NET_F_CTRL_VQ))
+		rc = create_vduse(dev, features);
+	if (rc == -EINVAL) {
+		uint16_t asked = qps;
+
+		/* Stock kernels refuse CTRL_VQ for VDUSE net; without it the
+		 * kernel's virtio_net driver uses a single queue pair. */
+		if (features & BIT(VIRTIO_NET_F_CTRL_VQ))
+			vdn_net_logf(dev, RTE_LOG_WARNING,
+				     "kernel refused the control queue (stock VDUSE gates CTRL_VQ): "
+				     "running without it, 1 queue pair instead of %u; MAC/VLAN/RX-mode "
+				     "and queue changes from the driver are unavailable", asked);
+		features &= ~(CVQ_FEATURES | BIT(VIRTIO_NET_F_MQ));
+		dev->max_qp = 1;
+		dev->cfg.max_virtqueue_pairs = rte_cpu_to_le_16(1);
+		rc = create_vduse(dev, features);
+	} else if (rc == 0) {
+		dev->cvq_ok = true;
+	}
+	if (rc < 0) {
+		rte_free(dev);
+		return rc;
+	}
+	dev->features = features;
+	*out = dev;
+	return 0;
+}
+
+int vdn_net_destroy(struct vdn_net_dev *dev)
+{
+	int rc;
+
+	if (!dev)
+		return 0;
+	vdn_net_queues_stop(dev);
+	rc = vdn_vduse_destroy(dev->vd, false);
+	rte_free(dev);
+	return rc;
+}
+
+const char *vdn_net_name(const struct vdn_net_dev *dev)
+{
+	return dev->name;
+}
+
+int vdn_net_ctrl_fds(struct vdn_net_dev *dev, int *fds, int max)
+{
+	int n = 0;
+
+	if (n < max)
+		fds[n++] = vdn_vduse_fd(dev->vd);
+	if (dev->cvq.kickfd >= 0 && n < max)
+		fds[n++] = dev->cvq.kickfd;
+	return n;
+}
+
+int vdn_net_ctrl_handle(struct vdn_net_dev *dev)
+{
+	int rc = vdn_vduse_handle(dev->vd);
+
+	if (rc < 0)
+		return rc;
+	if (dev->cvq.running)
+		vdn_net_cvq_poll(dev);
+	return rc;
+}
+
+int vdn_net_set_link(struct vdn_net_dev *dev, bool up)
+{
+	uint16_t st = rte_cpu_to_le_16(up ? VIRTIO_NET_S_LINK_UP : 0);
+
+	if (dev->cfg.status == st)
+		return 0;
+	dev->cfg.status = st;
+	return vdn_vduse_set_config(dev->vd, offsetof(struct virtio_net_config, status), &st,
+				    sizeof(st), true);
+}
+
+bool vdn_net_link(const struct vdn_net_dev *dev)
+{
+	return rte_le_to_cpu_16(dev->cfg.status) & VIRTIO_NET_S_LINK_UP;
+}
+
+int vdn_net_info(const struct vdn_net_dev *dev, struct vdn_net_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->features_offered = dev->features;
+	info->features_driver = vdn_vduse_driver_features(dev->vd);
+	info->status = vdn_vduse_status(dev->vd);
+	info->max_queue_pairs = dev->max_qp;
+	info->active_queue_pairs = atomic_load(&dev->active_qp);
+	info->cvq = dev->cvq_ok;
+	memcpy(info->mac.addr_bytes, dev->cfg.mac, RTE_ETHER_ADDR_LEN);
+	info->mtu = rte_le_to_cpu_16(dev->cfg.mtu);
+	info->link_up = vdn_net_link(dev);
+	return 0;
+}
+
+int vdn_net_qp_stats(const struct vdn_net_dev *dev, uint16_t qp, struct vdn_net_q_stats *st)
+{
+	if (qp >= dev->max_qp)
+		return -EINVAL;
+	/* counters are single-writer u64s: a torn read is impossible on x86-64 */
+	*st = dev->qp[qp].st;
+	return 0;
+}
+
+const char *vdn_net_drop_str(enum vdn_net_drop d)
+{
+	static const char *const names[VDN_NET_DROP__COUNT] = {
+		[VDN_NET_DROP_NO_BUF] = "no-buffer",
+		[VDN_NET_DROP_BAD_CHAIN] = "bad-chain",
+		[VDN_NET_DROP_BAD_HDR] = "bad-header",
+		[VDN_NET_DROP_NO_MBUF] = "no-mbuf",
+		[VDN_NET_DROP_TOO_BIG] = "too-big",
+		[VDN_NET_DROP_NOT_READY] = "not-ready",
+	};
+	return (unsigned int)d < VDN_NET_DROP__COUNT ? names[d] : "?";
+}

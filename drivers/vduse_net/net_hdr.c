@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* virtio_net_hdr <-> rte_mbuf offload mapping.
+ *
+ * From the driver (its TX): NEEDS_CSUM means the driver left the L4 checksum
+ * partial: the pseudo-header sum sits at csum_start + csum_offset and the
+ * device must sum from csum_start to the end.  Ports behind us (AF_XDP, a
+ * veth, a wire) expect finished frames, so we complete it in software.
+ * Everything in the header is untrusted and bounds-checked.
+ *
+ * To the driver (its RX): a checksum the port verified is passed on as
+ * DATA_VALID when the driver negotiated GUEST_CSUM. */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "net_private.h"
+
+/* Offset of the checksum field in a UDP header: a zero result there means
+ * "no checksum", so a computed 0 is sent as 0xffff (RFC 768). */
+#define UDP_CSUM_OFF 6
+
+static void mbuf_write16(struct rte_mbuf *m, uint32_t off, uint16_t v)
+{
+	uint8_t b[2];
+
+	memcpy(b, &v, sizeof(v));
+	for (unsigned int i = 0; i < 2; i++) {
+		uint32_t o = off + i;
+		struct rte_mbuf *s = m;
+
+		while (s && o >= s->data_len) {
+			o -= s->data_len;
+			s = s->next;
+		}
+		if (s)
+			*rte_pktmbuf_mtod_offset(s, uint8_t *, o) = b[i];
+	}
+}
+
+int vdn_net_hdr_to_mbuf(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m, uint64_t *sw_csum)
+{
+	if (hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return -EOPNOTSUPP; /* HOST_TSO/UFO are not offered */
+	if (!(hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return 0;
+
+	uint32_t start = rte_le_to_cpu_16(hdr->csum_start);
+	uint32_t off = rte_le_to_cpu_16(hdr->csum_offset);
+	uint16_t sum;
+
+	if (start + off + 2 > m->pkt_len || start >= m->pkt_len)
+		return -EINVAL;
+	if (rte_raw_cksum_mbuf(m, start, m->pkt_len - start, &sum) < 0)
+		return -EINVAL;
+	sum = (uint16_t)~sum;
+	if (sum == 0 && off == UDP_CSUM_OFF)
+		sum = 0xffff;
+	mbuf_write16(m, start + off, sum);
+	(*sw_csum)++;
+	return 0;
+}
+
+void vdn_net_hdr_from_mbuf(const struct rte_mbuf *m, struct virtio_net_hdr_v1 *hdr, bool guest_csum)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	if (guest_csum && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		hdr->flags = VIRTIO_NET_HDR_F_DATA_VALID;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Bringing virtqueues up when the driver sets DRIVER_OK and down on reset.
+ * Runs on the control thread; see struct vdn_net_vq for the hand-over. */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include <rte_log.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+#include "net_private.h"
+
+/* Program `ring` from what the driver wrote for vq `index`. */
+int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring *ring, bool *ready)
+{
+	struct vdn_vduse_vq_info info;
+	int rc = vdn_vduse_vq_info(dev->vd, index, &info);
+
+	if (rc < 0)
+		return rc;
+	*ready = info.ready;
+	if (!info.ready)
+		return 0;
+	struct vdn_vring_cfg cfg = {
+		.num = info.num,
+		.desc_iova = info.desc_iova,
+		.avail_iova = info.avail_iova,
+		.used_iova = info.used_iova,
+		.event_idx = dev->event_idx,
+		.indirect = dev->indirect,
+		.last_avail_idx = info.avail_idx,
+		.xlate = vdn_vduse_xlate,
+		.xlate_ctx = dev->vd,
+	};
+	rc = vdn_vring_init(ring, &cfg);
+	if (rc < 0)
+		vdn_net_logf(dev, RTE_LOG_ERR, "vq %u: bad ring from the driver (num %u): %s", index,
+			     info.num, strerror(-rc));
+	return rc;
+}
+
+static void vq_stop(struct vdn_net_vq *vq)
+{
+	atomic_store(&vq->state, VQ_STOPPED);
+	/* Wait out a burst in flight: bounded by one burst of work. */
+	while (atomic_load(&vq->busy))
+		sched_yield();
+}
+
+static int vq_start(struct vdn_net_dev *dev, struct vdn_net_vq *vq)
+{
+	bool ready;
+	int rc = vdn_net_vq_setup(dev, vq->index, &vq->ring, &ready);
+
+	if (rc < 0 || !ready)
+		return rc;
+	/* Datapath lcores poll: kicks would only cost the driver exits. */
+	vdn_vring_set_notify(&vq->ring, false);
+	atomic_store(&vq->state, VQ_RUNNING);
+	return 0;
+}
+
+int vdn_net_queues_start(struct vdn_net_dev *dev)
+{
+	uint64_t f = vdn_vduse_driver_features(dev->vd);
+	int rc;
+
+	dev->mrg_rxbuf = f & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	dev->event_idx = f & (1ULL << VIRTIO_RING_F_EVENT_IDX);
+	dev->indirect = f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
+	dev->guest_csum = f & (1ULL << VIRTIO_NET_F_GUEST_CSUM);
+	/* Without MQ negotiated only the first pair exists for the driver. */
+	atomic_store(&dev->active_qp, 1);
+	for (uint16_t i = 0; i < dev->max_qp; i++) {
+		rc = vq_start(dev, &dev->qp[i].rx);
+		if (rc == 0)
+			rc = vq_start(dev, &dev->qp[i].tx);
+		if (rc < 0)
+			goto fail;
+	}
+	if (dev->cvq_ok && (f & (1ULL << VIRTIO_NET_F_CTRL_VQ))) {
+		rc = vdn_net_cvq_start(dev);
+		if (rc < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	vdn_net_queues_stop(dev);
+	return rc;
+}
+
+void vdn_net_queues_stop(struct vdn_net_dev *dev)
+{
+	for (uint16_t i = 0; i < dev->max_qp; i++) {
+		vq_stop(&dev->qp[i].rx);
+		vq_stop(&dev->qp[i].tx);
+	}
+	vdn_net_cvq_stop(dev);
+	atomic_store(&dev->active_qp, 1);
+}
+
+bool vdn_net_qp_running(const struct vdn_net_dev *dev, uint16_t qp)
+{
+	return qp < dev->max_qp && atomic_load(&dev->qp[qp].rx.state) == VQ_RUNNING &&
+	       atomic_load(&dev->qp[qp].tx.state) == VQ_RUNNING;
+}

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The datapath: rte_mbuf bursts in and out of the driver's virtqueues.
+ * Runs on datapath lcores; no locks, no allocation but mbufs, and at most
+ * one syscall per burst (the interrupt, when the driver wants one). */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+
+#include "net_private.h"
+
+/* More merged buffers than this for one packet means the driver posts
+ * absurdly small buffers: drop rather than walk the whole ring. */
+#define MAX_MRG_BUFS 64
+
+/* Datapath side of the vq hand-over (see struct vdn_net_vq). */
+static inline bool vq_enter(struct vdn_net_vq *vq)
+{
+	atomic_store(&vq->busy, 1);
+	if (likely(atomic_load(&vq->state) == VQ_RUNNING))
+		return true;
+	atomic_store_explicit(&vq->busy, 0, memory_order_release);
+	return false;
+}
+
+static inline void vq_leave(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct vdn_net_vq *vq)
+{
+	vdn_vring_flush(&vq->ring);
+	if (vdn_vring_need_notify(&vq->ring) && vdn_vduse_vq_irq(dev->vd, vq->index) == 0)
+		q->st.irqs++;
+	atomic_store_explicit(&vq->busy, 0, memory_order_release);
+}
+
+/* Copy `len` bytes of mbuf `m` from offset `moff` into the iovs at `ioff`. */
+static uint32_t mbuf_to_iov(const struct rte_mbuf *m, uint32_t moff, const struct vdn_iov *iov,
+			    unsigned int n, uint32_t ioff, uint32_t len)
+{
+	uint32_t done = 0;
+
+	while (m && moff >= m->data_len) {
+		moff -= m->data_len;
+		m = m->next;
+	}
+	for (; m && done < len; m = m->next, moff = 0) {
+		uint32_t take = RTE_MIN(len - done, (uint32_t)m->data_len - moff);
+		size_t c = vdn_iov_from_buf(iov, n, ioff + done,
+					    rte_pktmbuf_mtod_offset(m, const void *, moff), take);
+		done += c;
+		if (c < take)
+			break;
+	}
+	return done;
+}
+
+/* A malformed RX chain was consumed (and handed back empty).  Buffers
+ * already taken for this packet cannot be rewound past it, so they go back
+ * empty too and the packet is dropped. */
+static int reject_packet(struct vdn_net_qp *q, const uint16_t *heads, uint16_t nb)
+{
+	q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
+	for (uint16_t i = 0; i < nb; i++)
+		vdn_vring_push(&q->rx.ring, heads[i], 0);
+	return nb ? VDN_NET_DROP_BAD_CHAIN + 1 : 0;
+}
+
+/* Place one packet into the driver's RX buffers.  Returns 0, or a
+ * vdn_net_drop reason + 1 (buffers not used are rewound, none is lost). */
+static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte_mbuf *m,
+		       struct vdn_chain *first, struct vdn_chain *cur)
+{
+	struct vdn_vring *r = &q->rx.ring;
+	uint16_t heads[MAX_MRG_BUFS];
+	uint32_t lens[MAX_MRG_BUFS];
+	uint32_t need = VDN_NET_HDR_LEN + m->pkt_len, pos = 0;
+	uint16_t nb = 0;
+	int why;
+
+	while (pos < need) {
+		struct vdn_chain *c = nb == 0 ? first : cur;
+		int rc = vdn_vring_pop(r, c);
+
+		if (rc == -EBADMSG) {
+			/* lib/vring already returned that chain */
+			if ((why = reject_packet(q, heads, nb)))
+				return why;
+			continue;
+		}
+		if (rc <= 0 || nb == MAX_MRG_BUFS) {
+			if (rc > 0)
+				vdn_vring_unpop(r, 1);
+			vdn_vring_unpop(r, nb);
+			return VDN_NET_DROP_NO_BUF + 1;
+		}
+		/* RX buffers are write-only and must hold at least the header */
+		if (c->n_out || c->in_len == 0 || (nb == 0 && c->in_len < VDN_NET_HDR_LEN)) {
+			vdn_vring_push(r, c->head, 0);
+			if ((why = reject_packet(q, heads, nb)))
+				return why;
+			continue;
+		}
+		uint32_t room = c->in_len, at = 0;
+
+		if (nb == 0) {
+			at = VDN_NET_HDR_LEN;
+			pos = VDN_NET_HDR_LEN;
+			room -= VDN_NET_HDR_LEN;
+		}
+		uint32_t take = RTE_MIN(room, need - pos);
+
+		mbuf_to_iov(m, pos - VDN_NET_HDR_LEN, c->iov + c->n_out, c->n_in, at, take);
+		pos += take;
+		heads[nb] = c->head;
+		lens[nb] = at + take;
+		nb++;
+		if (pos < need && !dev->mrg_rxbuf) {
+			/* one buffer must hold it all without MRG_RXBUF */
+			vdn_vring_unpop(r, nb);
+			return VDN_NET_DROP_TOO_BIG + 1;
+		}
+	}
+
+	struct virtio_net_hdr_v1 hdr;
+
+	vdn_net_hdr_from_mbuf(m, &hdr, dev->guest_csum);
+	hdr.num_buffers = rte_cpu_to_le_16(nb);
+	vdn_iov_from_buf(first->iov + first->n_out, first->n_in, 0, &hdr, sizeof(hdr));
+	for (uint16_t i = 0; i < nb; i++)
+		vdn_vring_push(r, heads[i], lens[i]);
+	return 0;
+}
+
+uint16_t vdn_net_enqueue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
+			       uint16_t n)
+{
+	struct vdn_chain first, cur;
+	struct vdn_net_qp *q;
+	uint16_t i, done = 0;
+
+	if (unlikely(qp >= dev->max_qp))
+		return 0;
+	q = &dev->qp[qp];
+	if (unlikely(!vq_enter(&q->rx))) {
+		q->st.drop[VDN_NET_DROP_NOT_READY] += n;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		int why = enqueue_one(dev, q, pkts[i], &first, &cur);
+
+		if (why) {
+			if (why - 1 != VDN_NET_DROP_BAD_CHAIN) /* counted per chain */
+				q->st.drop[why - 1]++;
+			if (why - 1 == VDN_NET_DROP_NO_BUF) {
+				/* ring empty: the rest cannot fit either */
+				q->st.drop[VDN_NET_DROP_NO_BUF] += n - i - 1;
+				break;
+			}
+			continue;
+		}
+		q->st.rx_packets++;
+		q->st.rx_bytes += pkts[i]->pkt_len;
+		done++;
+	}
+	vq_leave(dev, q, &q->rx);
+	return done;
+}
+
+/* Build an mbuf (chain) holding the packet the chain carries after its header. */
+static struct rte_mbuf *chain_to_mbuf(const struct vdn_chain *c, uint32_t plen, struct rte_mempool *mp)
+{
+	struct rte_mbuf *head = NULL, *last = NULL;
+	uint32_t off = 0;
+
+	while (off < plen) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+
+		if (!m) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		uint32_t take = RTE_MIN(plen - off, (uint32_t)rte_pktmbuf_tailroom(m));
+
+		vdn_iov_to_buf(c->iov, c->n_out, VDN_NET_HDR_LEN + off, rte_pktmbuf_mtod(m, void *), take);
+		m->data_len = take;
+		if (!head) {
+			head = m;
+		} else {
+			last->next = m;
+			head->nb_segs++;
+		}
+		last = m;
+		off += take;
+	}
+	head->pkt_len = plen;
+	return head;
+}
+
+uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_mempool *mp,
+			       struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vdn_chain c;
+	struct vdn_net_qp *q;
+	struct vdn_vring *r;
+	uint16_t cnt = 0;
+
+	if (unlikely(qp >= dev->max_qp))
+		return 0;
+	q = &dev->qp[qp];
+	if (unlikely(!vq_enter(&q->tx)))
+		return 0;
+	r = &q->tx.ring;
+	while (cnt < n) {
+		int rc = vdn_vring_pop(r, &c);
+
+		if (rc == -EBADMSG) {
+			q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
+			continue;
+		}
+		if (rc <= 0)
+			break;
+
+		struct virtio_net_hdr_v1 hdr;
+		uint32_t plen = c.out_len > VDN_NET_HDR_LEN ? c.out_len - VDN_NET_HDR_LEN : 0;
+
+		if (plen < RTE_ETHER_HDR_LEN) {
+			q->st.drop[VDN_NET_DROP_BAD_HDR]++;
+			vdn_vring_push(r, c.head, 0);
+			continue;
+		}
+		if (plen > q->max_pkt) {
+			q->st.drop[VDN_NET_DROP_TOO_BIG]++;
+			vdn_vring_push(r, c.head, 0);
+			continue;
+		}
+		vdn_iov_to_buf(c.iov, c.n_out, 0, &hdr, sizeof(hdr));
+
+		struct rte_mbuf *m = chain_to_mbuf(&c, plen, mp);
+
+		if (!m) {
+			/* leave the packet in the ring: the pool refills as the
+			 * port transmits, and we retry on the next burst */
+			vdn_vring_unpop(r, 1);
+			q->st.drop[VDN_NET_DROP_NO_MBUF]++;
+			break;
+		}
+		if (vdn_net_hdr_to_mbuf(&hdr, m, &q->st.sw_csum) < 0) {
+			rte_pktmbuf_free(m);
+			q->st.drop[VDN_NET_DROP_BAD_HDR]++;
+			vdn_vring_push(r, c.head, 0);
+			continue;
+		}
+		vdn_vring_push(r, c.head, 0);
+		q->st.tx_packets++;
+		q->st.tx_bytes += plen;
+		pkts[cnt++] = m;
+	}
+	vq_leave(dev, q, &q->tx);
+	return cnt;
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * drivers/vduse_net: a virtio-net device model on VDUSE whose datapath is a
+ * burst API on rte_mbuf, in the spirit of rte_vhost_{enqueue,dequeue}_burst:
+ *
+ *   vdn_net_enqueue_burst()  host -> driver  (fills the driver's RX queue)
+ *   vdn_net_dequeue_burst()  driver -> host  (drains the driver's TX queue)
+ *
+ * One device = one VDUSE device.  The owner runs a control thread that polls
+ * vdn_net_ctrl_fds() and calls vdn_net_ctrl_handle(); datapath lcores call
+ * the burst functions for their queue pair.  Burst functions never block and
+ * make no syscalls except one interrupt injection per burst when the driver
+ * asked for one.  Several devices per process are fine: no globals.
+ */
+#ifndef VDN_NET_H
+#define VDN_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+struct vdn_net_dev;
+
+#define VDN_NET_MAX_QUEUE_PAIRS 16
+
+typedef void (*vdn_net_log_fn)(void *opaque, int level, const char *msg);
+
+struct vdn_net_opts {
+	size_t sz;                   /* sizeof(struct vdn_net_opts) */
+	const char *name;            /* VDUSE + vdpa device name */
+	struct rte_ether_addr mac;
+	bool mac_set;                /* false: a random locally administered MAC */
+	uint16_t mtu;                /* 68..9000; 0 = 1500 */
+	uint16_t queue_pairs;        /* 1..VDN_NET_MAX_QUEUE_PAIRS; 0 = 1 */
+	uint16_t vq_size;            /* 0 = 256 */
+	uint64_t features_off;       /* virtio feature bits not to offer */
+	bool link_up;                /* initial link state (config status) */
+	/* the device model asks the backend port for offloads it can do;
+	 * whatever it cannot, the model does in software */
+	uint64_t port_tx_offloads;   /* RTE_ETH_TX_OFFLOAD_* of the port */
+	vdn_net_log_fn log;          /* levels are RTE_LOG_* */
+	void *log_opaque;
+};
+
+/*
+ * Create the VDUSE device.  Offers CTRL_VQ (+MQ when queue_pairs > 1); if
+ * the kernel refuses that with -EINVAL (stock kernels gate CTRL_VQ for
+ * VDUSE net devices), retries without and logs one line saying so.
+ * Errors: -ENOENT no /dev/vduse/control (vduse module not loaded),
+ * -EEXIST name taken, -EINVAL bad options, -ENOMEM.
+ */
+int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out);
+
+/* Tear down (the vdpa device must be gone first).  Returns 0 or -errno. */
+int vdn_net_destroy(struct vdn_net_dev *dev);
+
+const char *vdn_net_name(const struct vdn_net_dev *dev);
+
+/* Control plane: fds to poll (POLLIN) and the handler to call when any is
+ * readable (or periodically).  Fills up to `max` fds, returns how many. */
+int vdn_net_ctrl_fds(struct vdn_net_dev *dev, int *fds, int max);
+int vdn_net_ctrl_handle(struct vdn_net_dev *dev);
+
+/* Datapath, for queue pair `qp`.  Return the number of packets moved.
+ * enqueue copies the packets (the caller still owns and frees them).
+ * dequeue allocates mbufs from `mp` (the caller owns what it gets). */
+uint16_t vdn_net_enqueue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
+			       uint16_t n);
+uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_mempool *mp,
+			       struct rte_mbuf **pkts, uint16_t n);
+
+/* Is the driver running (DRIVER_OK and the queue pair's rings set up)? */
+bool vdn_net_qp_running(const struct vdn_net_dev *dev, uint16_t qp);
+
+/* Link state in config space; raises a config interrupt on change. */
+int vdn_net_set_link(struct vdn_net_dev *dev, bool up);
+bool vdn_net_link(const struct vdn_net_dev *dev);
+
+/* Why packets were dropped (index into vdn_net_q_stats.drop[]). */
+enum vdn_net_drop {
+	VDN_NET_DROP_NO_BUF,     /* RX: the driver gave no (big enough) buffers */
+	VDN_NET_DROP_BAD_CHAIN,  /* malformed descriptor chain */
+	VDN_NET_DROP_BAD_HDR,    /* TX: virtio_net_hdr we cannot honour */
+	VDN_NET_DROP_NO_MBUF,    /* TX: mbuf pool empty */
+	VDN_NET_DROP_TOO_BIG,    /* larger than the device accepts */
+	VDN_NET_DROP_NOT_READY,  /* driver not running */
+	VDN_NET_DROP__COUNT
+};
+const char *vdn_net_drop_str(enum vdn_net_drop d);
+
+struct vdn_net_q_stats {
+	uint64_t rx_packets, rx_bytes; /* to the driver (its RX queue) */
+	uint64_t tx_packets, tx_bytes; /* from the driver (its TX queue) */
+	uint64_t drop[VDN_NET_DROP__COUNT];
+	uint64_t irqs;                 /* interrupts injected */
+	uint64_t sw_csum;              /* checksums completed in software */
+};
+/* Snapshot of a queue pair's counters (written only by its lcore). */
+int vdn_net_qp_stats(const struct vdn_net_dev *dev, uint16_t qp, struct vdn_net_q_stats *st);
+
+struct vdn_net_info {
+	uint64_t features_offered, features_driver;
+	uint8_t status;
+	uint16_t max_queue_pairs, active_queue_pairs;
+	bool cvq;          /* the kernel accepted a control queue */
+	struct rte_ether_addr mac;
+	uint16_t mtu;
+	bool link_up;
+};
+int vdn_net_info(const struct vdn_net_dev *dev, struct vdn_net_info *info);
+
+#endif

@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# The container path end to end, through the kernel's own virtio_net driver:
+#   peer netns [vb 10.0.0.2] --veth-- va <AF_XDP> vdnet <VDUSE> eth0 [ctr netns 10.0.0.1]
+# ping, TCP both ways (iperf3 + a checksummed transfer), link toggling from
+# the daemon seen as carrier in the container, clean teardown, restart.
+. "$VDN_REPO/tests/vm/lib/helpers.sh"
+MAC=02:00:00:00:00:10
+LOG=/tmp/vdnet.log
+XFER="$VDN_REPO/tests/vm/progs/tcp_xfer.py"
+VDNET_ARGS=(-l 0-1 $VM_EAL --vdev net_af_xdp0,iface=va -- --idle-sleep 20
+	--device name=vdn0,port=net_af_xdp0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC
+	--socket /run/vdnet.sock)
+
+step "setup: netns peer + ctr, veth va/vb"
+load_modules
+make_netns peer
+make_netns ctr
+make_veth va vb peer 10.0.0.2/24
+
+step "start vdnet"
+vdnet_start "$LOG" "${VDNET_ARGS[@]}"
+wait_for_iface eth0 ctr
+ip -n ctr addr add 10.0.0.1/24 dev eth0
+ip -n ctr link set eth0 up
+expect_eq "eth0 MAC in ctr" "$(ip netns exec ctr cat /sys/class/net/eth0/address)" "$MAC"
+wait_for 20 sh -c "ip netns exec ctr cat /sys/class/net/eth0/carrier | grep -qx 1" || fail "eth0 has no carrier"
+
+step "ping 20 packets from the container"
+out=$(ip netns exec ctr ping -c 20 -i 0.2 -W 2 10.0.0.2) || { echo "$out"; cat "$LOG"; fail "ping failed"; }
+echo "$out" | tail -2
+echo "$out" | grep -q " 0% packet loss" || fail "ping lost packets"
+peer_mac=$(ip -n peer neigh show 10.0.0.1 | awk '{print $3}')
+expect_eq "MAC the peer sees for 10.0.0.1" "$peer_mac" "$MAC"
+
+step "TCP: iperf3 both directions"
+ip netns exec peer iperf3 -s -D -1 -p 5201 >/dev/null
+sleep 0.5
+ip netns exec ctr iperf3 -c 10.0.0.2 -p 5201 -t 3 -f m >/tmp/iperf-tx.txt || { cat /tmp/iperf-tx.txt; fail "iperf3 ctr->peer failed"; }
+grep -E "sender|receiver" /tmp/iperf-tx.txt
+ip netns exec peer iperf3 -s -D -1 -p 5202 >/dev/null
+sleep 0.5
+ip netns exec ctr iperf3 -c 10.0.0.2 -p 5202 -t 3 -R -f m >/tmp/iperf-rx.txt || { cat /tmp/iperf-rx.txt; fail "iperf3 peer->ctr failed"; }
+grep -E "sender|receiver" /tmp/iperf-rx.txt
+for f in /tmp/iperf-tx.txt /tmp/iperf-rx.txt; do
+	mbps=$(awk '/receiver/ {for (i=1;i<=NF;i++) if ($i ~ /bits\/sec/) print $(i-1)}' "$f")
+	[ -n "$mbps" ] && awk -v m="$mbps" 'BEGIN{exit !(m > 0)}' || fail "no throughput in $f"
+	ok "throughput $(basename "$f"): $mbps Mbit/s"
+done
+
+step "TCP: 4 MiB each way arrive intact (SHA-256 on both ends)"
+xfer() { # FROM_NS TO_NS TO_ADDR PORT
+	ip netns exec "$2" python3 "$XFER" recv "$4" >/tmp/recv.txt &
+	local rp=$!
+	sleep 0.5
+	local s
+	s=$(ip netns exec "$1" python3 "$XFER" send "$3" "$4" 4194304) || fail "send $1->$2 failed"
+	wait $rp || fail "receive in $2 failed"
+	local r
+	r=$(cat /tmp/recv.txt)
+	expect_eq "$1->$2 bytes+sha256" "${r#recv }" "${s#send }"
+}
+xfer ctr peer 10.0.0.2 7001
+xfer peer ctr 10.0.0.1 7002
+
+step "link down/up from the daemon is the container's carrier"
+"$BUILD/app/vdnet" --connect /run/vdnet.sock set link down vdn0 || fail "set link down failed"
+wait_for 10 sh -c "ip netns exec ctr cat /sys/class/net/eth0/carrier | grep -qx 0" || fail "carrier still up after link down"
+ok "carrier 0 after link down"
+"$BUILD/app/vdnet" --connect /run/vdnet.sock set link up vdn0 || fail "set link up failed"
+wait_for 10 sh -c "ip netns exec ctr cat /sys/class/net/eth0/carrier | grep -qx 1" || fail "carrier still down after link up"
+ok "carrier 1 after link up"
+ip netns exec ctr ping -c 3 -W 2 10.0.0.2 >/dev/null || fail "no traffic after link up"
+ok "traffic after link up"
+
+step "stats"
+"$BUILD/app/vdnet" --connect /run/vdnet.sock show stats vdn0 | tee /tmp/stats.txt
+grep -Eq "to-driver [1-9][0-9]* pkts" /tmp/stats.txt || fail "stats show no packets to the driver"
+grep -Eq "from-driver [1-9][0-9]* pkts" /tmp/stats.txt || fail "stats show no packets from the driver"
+
+step "SIGTERM tears everything down"
+vdnet_stop TERM
+ip -n ctr link show eth0 >/dev/null 2>&1 && fail "eth0 still in ctr after vdnet exited"
+ok "eth0 gone from ctr"
+expect_eq "vdpa dev show" "$(vdpa dev show)" ""
+[ ! -e /dev/vduse/vdn0 ] || fail "/dev/vduse/vdn0 still exists"
+ok "/dev/vduse/vdn0 gone"
+
+step "starting again works"
+vdnet_start "$LOG" "${VDNET_ARGS[@]}"
+wait_for_iface eth0 ctr
+ip -n ctr addr add 10.0.0.1/24 dev eth0
+ip -n ctr link set eth0 up
+wait_for 20 ip netns exec ctr ping -c 1 -W 1 10.0.0.2 || fail "no ping after restart"
+ok "ping after restart"
+vdnet_stop TERM
+echo PASS
