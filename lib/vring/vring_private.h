@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/vring internals: typed views of the ring areas and the little-endian,
+ * ordered accessors every read or write of driver-shared memory goes through.
+ * Virtio 1.x rings are little-endian whatever the host; spelling the
+ * conversion out keeps that visible even though it compiles away on x86.
+ */
+#ifndef VDN_VRING_PRIVATE_H
+#define VDN_VRING_PRIVATE_H
+
+#include <endian.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <linux/virtio_ring.h>
+
+#include "vdn_vring.h"
+
+/* Fixed sizes of the split ring areas (virtio 1.x 2.7): header, ring[num],
+ * and the trailing event word that exists only with EVENT_IDX. */
+#define DESC_SIZE sizeof(struct vring_desc)
+#define AVAIL_HDR sizeof(struct vring_avail)
+#define USED_HDR sizeof(struct vring_used)
+#define EVENT_SIZE sizeof(uint16_t)
+
+static inline struct vring_avail *ring_avail(const struct vdn_vring *vr)
+{
+	return vr->avail;
+}
+
+static inline struct vring_used *ring_used(const struct vdn_vring *vr)
+{
+	return vr->used;
+}
+
+/* Shared 16-bit fields are read atomically so a concurrent driver store is
+ * never torn, and with acquire where later reads depend on the value. */
+static inline uint16_t le16_load(const void *p, int order)
+{
+	return le16toh(__atomic_load_n((const uint16_t *)p, order));
+}
+
+static inline void le16_store(void *p, uint16_t v, int order)
+{
+	__atomic_store_n((uint16_t *)p, htole16(v), order);
+}
+
+static inline void le32_store(void *p, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)p, htole32(v), __ATOMIC_RELAXED);
+}
+
+/* used_event lives after avail->ring[num]; avail_event after used->ring[num]. */
+static inline void *used_event_ptr(const struct vdn_vring *vr)
+{
+	return (uint8_t *)vr->avail + AVAIL_HDR + sizeof(uint16_t) * vr->num;
+}
+
+static inline void *avail_event_ptr(const struct vdn_vring *vr)
+{
+	return (uint8_t *)vr->used + USED_HDR + sizeof(struct vring_used_elem) * vr->num;
+}
+
+/* A descriptor decoded to host order: it is copied out of shared memory once
+ * so the driver cannot change it between our checks and our use. */
+struct desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+static inline void desc_decode(const void *p, struct desc *d)
+{
+	struct vring_desc raw;
+
+	memcpy(&raw, p, sizeof(raw));
+	d->addr = le64toh(raw.addr);
+	d->len = le32toh(raw.len);
+	d->flags = le16toh(raw.flags);
+	d->next = le16toh(raw.next);
+}
+
+#endif

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The driver's half of a split ring and a fake IOVA space, for unit tests. */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "vring_driver.h"
+
+int arena_init(struct arena *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->map = mmap(NULL, ARENA_SIZE + 2 * ARENA_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		      0);
+	if (a->map == MAP_FAILED)
+		return -errno;
+	a->base = a->map + ARENA_PAGE;
+	if (mprotect(a->base, ARENA_SIZE, PROT_READ | PROT_WRITE))
+		return -errno;
+	memset(a->perm, ARENA_RW, sizeof(a->perm));
+	/* keep IOVA 0 out of use so a zeroed descriptor never looks valid */
+	a->brk = 64;
+	return 0;
+}
+
+void arena_fini(struct arena *a)
+{
+	munmap(a->map, ARENA_SIZE + 2 * ARENA_PAGE);
+	if (a->big)
+		munmap(a->big, ARENA_BIG_SIZE);
+}
+
+int arena_enable_big(struct arena *a)
+{
+	a->big = mmap(NULL, ARENA_BIG_SIZE, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (a->big == MAP_FAILED) {
+		a->big = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+uint64_t arena_alloc(struct arena *a, uint64_t size, uint64_t align)
+{
+	uint64_t at = (a->brk + align - 1) & ~(align - 1);
+
+	if (at + size > ARENA_PLAY_IOVA)
+		return UINT64_MAX;
+	a->brk = at + size;
+	return at;
+}
+
+void *arena_ptr(struct arena *a, uint64_t iova)
+{
+	return a->base + iova;
+}
+
+void arena_set(struct arena *a, unsigned int first, unsigned int n, int perm, uint16_t id)
+{
+	for (unsigned int p = first; p < first + n && p < ARENA_PAGES; p++) {
+		a->perm[p] = (uint8_t)perm;
+		a->id[p] = id;
+	}
+	mprotect(a->base + (uint64_t)first * ARENA_PAGE, (uint64_t)n * ARENA_PAGE,
+		 perm ? PROT_READ | PROT_WRITE : PROT_NONE);
+}
+
+static bool page_ok(const struct arena *a, unsigned int p, uint16_t id, int access)
+{
+	return p < ARENA_PAGES && a->id[p] == id && (a->perm[p] & access) == access;
+}
+
+void *arena_xlate(void *ctx, uint64_t iova, uint64_t *len, int access)
+{
+	struct arena *a = ctx;
+	unsigned int first, end;
+	uint64_t room;
+
+	a->calls++;
+	if (a->big && iova >= ARENA_BIG_IOVA && iova - ARENA_BIG_IOVA < ARENA_BIG_SIZE) {
+		room = ARENA_BIG_SIZE - (iova - ARENA_BIG_IOVA);
+		if (*len > room)
+			*len = room;
+		return a->big + (iova - ARENA_BIG_IOVA);
+	}
+	if (a->top && iova >= (uint64_t)0 - ARENA_PAGE) {
+		room = (uint64_t)0 - iova;
+		if (*len > room || a->greedy)
+			*len = room;
+		return a->base + ARENA_SIZE - room;
+	}
+	if (iova >= ARENA_SIZE)
+		return NULL;
+	first = (unsigned int)(iova / ARENA_PAGE);
+	if ((a->perm[first] & access) != access || !a->perm[first])
+		return NULL;
+	for (end = first + 1; page_ok(a, end, a->id[first], access); end++)
+		;
+	room = (uint64_t)end * ARENA_PAGE - iova;
+	if (*len > room || a->greedy)
+		*len = room;
+	return a->base + iova;
+}
+
+bool arena_covers(const struct arena *a, const void *p, uint64_t len, int access)
+{
+	const uint8_t *b = p;
+	uint64_t off;
+
+	if (a->big && b >= a->big && (uint64_t)(b - a->big) + len <= ARENA_BIG_SIZE)
+		return true;
+	if (b < a->base || len == 0)
+		return false;
+	off = (uint64_t)(b - a->base);
+	if (off + len > ARENA_SIZE)
+		return false;
+	for (uint64_t pg = off / ARENA_PAGE; pg <= (off + len - 1) / ARENA_PAGE; pg++)
+		if (!page_ok(a, (unsigned int)pg, a->id[off / ARENA_PAGE], access) || !a->perm[pg])
+			return false;
+	return true;
+}
+
+int drv_init(struct drv_ring *r, struct arena *a, uint16_t num, uint16_t start)
+{
+	memset(r, 0, sizeof(*r));
+	if (num > DRV_MAX_NUM)
+		return -EINVAL;
+	r->a = a;
+	r->num = num;
+	r->desc_iova = arena_alloc(a, 16ull * num, 16);
+	r->avail_iova = arena_alloc(a, 4 + 2ull * num + 2, 2);
+	r->used_iova = arena_alloc(a, 4 + 8ull * num + 2, 4);
+	if (r->desc_iova == UINT64_MAX || r->avail_iova == UINT64_MAX ||
+	    r->used_iova == UINT64_MAX)
+		return -ENOMEM;
+	r->desc = arena_ptr(a, r->desc_iova);
+	r->avail = arena_ptr(a, r->avail_iova);
+	r->used = arena_ptr(a, r->used_iova);
+	r->avail_idx = start;
+	r->last_used = start;
+	r->avail->idx = htole16(start);
+	r->used->idx = htole16(start);
+	for (unsigned int i = 0; i < num; i++)
+		r->free_stack[i] = (uint16_t)(num - 1 - i);
+	r->nfree = num;
+	return 0;
+}
+
+void drv_cfg(const struct drv_ring *r, struct vdn_vring_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->num = r->num;
+	cfg->desc_iova = r->desc_iova;
+	cfg->avail_iova = r->avail_iova;
+	cfg->used_iova = r->used_iova;
+	cfg->last_avail_idx = r->avail_idx;
+	cfg->xlate = arena_xlate;
+	cfg->xlate_ctx = r->a;
+}
+
+void drv_write_desc(void *table, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		    uint16_t next)
+{
+	struct vring_desc *d = (struct vring_desc *)table + i;
+
+	d->addr = htole64(addr);
+	d->len = htole32(len);
+	d->flags = htole16(flags);
+	d->next = htole16(next);
+}
+
+static void take(struct drv_ring *r, uint16_t i)
+{
+	for (unsigned int k = 0; k < r->nfree; k++) {
+		if (r->free_stack[k] == i) {
+			r->free_stack[k] = r->free_stack[--r->nfree];
+			return;
+		}
+	}
+}
+
+void drv_set_desc(struct drv_ring *r, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		  uint16_t next)
+{
+	if (i < r->num)
+		take(r, i);
+	drv_write_desc(r->desc, i, addr, len, flags, next);
+}
+
+void drv_publish(struct drv_ring *r, uint16_t head)
+{
+	r->avail->ring[r->avail_idx & (r->num - 1)] = htole16(head);
+	r->avail_idx++;
+	__atomic_store_n(&r->avail->idx, htole16(r->avail_idx), __ATOMIC_RELEASE);
+}
+
+int drv_add(struct drv_ring *r, const struct drv_seg *segs, unsigned int n)
+{
+	uint16_t idx[DRV_MAX_NUM];
+
+	if (n == 0 || n > r->nfree)
+		return -1;
+	for (unsigned int k = 0; k < n; k++)
+		idx[k] = r->free_stack[--r->nfree];
+	for (unsigned int k = 0; k < n; k++) {
+		bool more = k + 1 < n;
+
+		drv_write_desc(r->desc, idx[k], segs[k].iova, segs[k].len,
+			       (uint16_t)((segs[k].write ? VRING_DESC_F_WRITE : 0) |
+					  (more ? VRING_DESC_F_NEXT : 0)),
+			       more ? idx[k + 1] : 0);
+	}
+	r->chain_n[idx[0]] = (uint16_t)n;
+	drv_publish(r, idx[0]);
+	return idx[0];
+}
+
+int drv_add_indirect(struct drv_ring *r, uint64_t table_iova, const struct drv_seg *segs,
+		     unsigned int n)
+{
+	void *table = arena_ptr(r->a, table_iova);
+	uint16_t head;
+
+	if (r->nfree == 0)
+		return -1;
+	for (unsigned int k = 0; k < n; k++) {
+		bool more = k + 1 < n;
+
+		drv_write_desc(table, (uint16_t)k, segs[k].iova, segs[k].len,
+			       (uint16_t)((segs[k].write ? VRING_DESC_F_WRITE : 0) |
+					  (more ? VRING_DESC_F_NEXT : 0)),
+			       (uint16_t)(more ? k + 1 : 0));
+	}
+	head = r->free_stack[--r->nfree];
+	drv_write_desc(r->desc, head, table_iova, (uint32_t)(n * sizeof(struct vring_desc)),
+		       VRING_DESC_F_INDIRECT, 0);
+	r->chain_n[head] = 1;
+	drv_publish(r, head);
+	return head;
+}
+
+bool drv_get_used(struct drv_ring *r, uint32_t *id, uint32_t *len)
+{
+	uint16_t idx = le16toh(__atomic_load_n(&r->used->idx, __ATOMIC_ACQUIRE));
+	struct vring_used_elem *e;
+	uint16_t d;
+
+	if (idx == r->last_used)
+		return false;
+	e = &r->used->ring[r->last_used & (r->num - 1)];
+	*id = le32toh(e->id);
+	*len = le32toh(e->len);
+	r->last_used++;
+	if (*id < r->num) {
+		d = (uint16_t)*id;
+		for (unsigned int k = r->chain_n[*id]; k; k--) {
+			r->free_stack[r->nfree++] = d;
+			d = le16toh(r->desc[d].next);
+		}
+		r->chain_n[*id] = 0;
+	}
+	return true;
+}
+
+void drv_set_used_event(struct drv_ring *r, uint16_t v)
+{
+	r->avail->ring[r->num] = htole16(v);
+}
+
+uint16_t drv_avail_event(const struct drv_ring *r)
+{
+	uint16_t v;
+
+	memcpy(&v, &r->used->ring[r->num], sizeof(v));
+	return le16toh(v);
+}
+
+void drv_set_avail_flags(struct drv_ring *r, uint16_t flags)
+{
+	r->avail->flags = htole16(flags);
+}
+
+void drv_set_avail_event(struct drv_ring *r, uint16_t v)
+{
+	v = htole16(v);
+	memcpy(&r->used->ring[r->num], &v, sizeof(v));
+}
+
+uint16_t drv_used_flags(const struct drv_ring *r)
+{
+	return le16toh(r->used->flags);
+}
+
+uint16_t drv_used_idx(const struct drv_ring *r)
+{
+	return le16toh(r->used->idx);
+}

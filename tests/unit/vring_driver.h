@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Test doubles for lib/vring: a fake IOVA space and the driver's half of a
+ * split ring, in plain memory.
+ *
+ * The arena is IOVA space where IOVA = offset into one mmap()ed block with
+ * PROT_NONE guard pages on both sides.  Each page carries a permission (none
+ * = a hole, mprotect()ed PROT_NONE too) and a mapping id; translation never
+ * runs past a change of id, so tests can split a buffer across mappings.  A
+ * ring that reads past what xlate handed it faults instead of passing.
+ */
+#ifndef VDN_TEST_VRING_DRIVER_H
+#define VDN_TEST_VRING_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/virtio_ring.h>
+
+#include "vdn_vring.h"
+
+#define ARENA_PAGE 4096u
+#define ARENA_PAGES 1024u
+#define ARENA_SIZE ((uint64_t)ARENA_PAGE * ARENA_PAGES)
+/* arena_alloc() stays below this page; the pages above are the tests' to
+ * punch holes in, split or make read-only. */
+#define ARENA_PLAY_PAGE 960u
+#define ARENA_PLAY_IOVA ((uint64_t)ARENA_PLAY_PAGE * ARENA_PAGE)
+/* Optional huge mapping (reserved PROT_NONE, never backed) for chains whose
+ * lengths approach 4 GiB; the ring must never touch buffer bytes. */
+#define ARENA_BIG_IOVA (1ull << 40)
+#define ARENA_BIG_SIZE (1ull << 31)
+
+#define ARENA_RW (VDN_ACCESS_READ | VDN_ACCESS_WRITE)
+
+struct arena {
+	uint8_t *map;  /* guard + arena + guard */
+	uint8_t *base; /* IOVA 0 */
+	uint8_t *big;  /* NULL unless arena_enable_big() */
+	uint64_t brk;
+	uint8_t perm[ARENA_PAGES];
+	uint16_t id[ARENA_PAGES];
+	unsigned long calls; /* xlate calls, to spot needless translations */
+	bool greedy;         /* report the whole mapping, even past what was asked */
+	bool top;            /* map the last IOVA page onto the arena's last page */
+};
+
+int arena_init(struct arena *a);
+void arena_fini(struct arena *a);
+int arena_enable_big(struct arena *a);
+uint64_t arena_alloc(struct arena *a, uint64_t size, uint64_t align);
+void *arena_ptr(struct arena *a, uint64_t iova);
+/* Set pages [first, first + n) to perm (0 = hole) and mapping id. */
+void arena_set(struct arena *a, unsigned int first, unsigned int n, int perm, uint16_t id);
+void *arena_xlate(void *ctx, uint64_t iova, uint64_t *len, int access);
+/* Does [p, p + len) lie inside one mapping of the arena that allows access? */
+bool arena_covers(const struct arena *a, const void *p, uint64_t len, int access);
+
+#define DRV_MAX_NUM 1024
+
+struct drv_seg {
+	uint64_t iova;
+	uint32_t len;
+	bool write;
+};
+
+struct drv_ring {
+	struct arena *a;
+	uint16_t num;
+	uint64_t desc_iova, avail_iova, used_iova;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t avail_idx; /* next avail idx the driver publishes */
+	uint16_t last_used; /* next used entry the driver reads */
+	uint16_t nfree;
+	uint16_t free_stack[DRV_MAX_NUM];
+	uint16_t chain_n[DRV_MAX_NUM]; /* descs to free per head; 0 = raw */
+};
+
+/* Lay out a ring (with event words) in the arena, indices starting at start. */
+int drv_init(struct drv_ring *r, struct arena *a, uint16_t num, uint16_t start);
+void drv_cfg(const struct drv_ring *r, struct vdn_vring_cfg *cfg);
+
+/* Allocate descriptors for segs, chain them and make the head available.
+ * Returns the head, or -1 if the driver has too few free descriptors. */
+int drv_add(struct drv_ring *r, const struct drv_seg *segs, unsigned int n);
+/* Write segs as an indirect table at table_iova and make one INDIRECT
+ * descriptor pointing at it available.  Returns the head or -1. */
+int drv_add_indirect(struct drv_ring *r, uint64_t table_iova, const struct drv_seg *segs,
+		     unsigned int n);
+
+/* Raw access for malformed chains: a descriptor slot (taken off the free
+ * list so drv_add() never reuses it) and publishing any head value. */
+void drv_set_desc(struct drv_ring *r, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		  uint16_t next);
+void drv_write_desc(void *table, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		    uint16_t next);
+void drv_publish(struct drv_ring *r, uint16_t head);
+
+/* Take the next used entry; frees the chain's descriptors.  False if none. */
+bool drv_get_used(struct drv_ring *r, uint32_t *id, uint32_t *len);
+
+void drv_set_used_event(struct drv_ring *r, uint16_t v);
+uint16_t drv_avail_event(const struct drv_ring *r);
+void drv_set_avail_event(struct drv_ring *r, uint16_t v);
+void drv_set_avail_flags(struct drv_ring *r, uint16_t flags);
+uint16_t drv_used_flags(const struct drv_ring *r);
+uint16_t drv_used_idx(const struct drv_ring *r);
+
+#endif
