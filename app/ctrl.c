@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_lcore.h>
@@ -22,6 +23,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vdnet_dev *served[VDNET_MAX_DEVICES];
 static int wake_fd = -1;
 static atomic_bool stopping;
+static atomic_uint loops; /* completed poll rounds */
 static bool started;
 
 void vdnet_ctrl_kick(void)
@@ -50,11 +52,25 @@ int vdnet_ctrl_add(struct vdnet_dev *d)
 
 void vdnet_ctrl_del(struct vdnet_dev *d)
 {
+	unsigned int seen;
+
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < VDNET_MAX_DEVICES; i++)
 		if (served[i] == d)
 			served[i] = NULL;
+	seen = atomic_load(&loops);
 	pthread_mutex_unlock(&lock);
+	/* A poll() in progress holds a reference to the device's fds, and the
+	 * kernel refuses to destroy a VDUSE device whose char device is still
+	 * referenced: wait until the thread has polled again without them. */
+	if (!started)
+		return;
+	vdnet_ctrl_kick();
+	for (int i = 0; i < 1000 && atomic_load(&loops) - seen < 2; i++) {
+		struct timespec ts = { 0, 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 }
 
 static void *ctrl_main(void *arg)
@@ -104,6 +120,7 @@ static void *ctrl_main(void *arg)
 				    strerror(-rc));
 			}
 		}
+		atomic_fetch_add(&loops, 1);
 		pthread_mutex_unlock(&lock);
 	}
 	return NULL;

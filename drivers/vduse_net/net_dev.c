@@ -46,7 +46,12 @@ void vdn_net_logf(const struct vdn_net_dev *dev, int level, const char *fmt, ...
 
 static void vduse_log(void *opaque, int level, const char *msg)
 {
-	vdn_net_logf(opaque, level, "%s", msg);
+	const struct vdn_net_dev *dev = opaque;
+
+	/* lib/vduse already names the device; its levels are syslog's, which
+	 * rte_log's RTE_LOG_* match numerically minus one */
+	if (dev->log)
+		dev->log(dev->log_opaque, level + 1, msg);
 }
 
 static int on_status(void *opaque, uint8_t old, uint8_t status)
@@ -173,15 +178,13 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
 	if (features & BIT(VIRTIO_NET_F_CTRL_VQ))
 		rc = create_vduse(dev, features);
 	if (rc == -EINVAL) {
-		uint16_t asked = qps;
-
 		/* Stock kernels refuse CTRL_VQ for VDUSE net; without it the
 		 * kernel's virtio_net driver uses a single queue pair. */
 		if (features & BIT(VIRTIO_NET_F_CTRL_VQ))
 			vdn_net_logf(dev, RTE_LOG_WARNING,
-				     "kernel refused the control queue (stock VDUSE gates CTRL_VQ): "
-				     "running without it, 1 queue pair instead of %u; MAC/VLAN/RX-mode "
-				     "and queue changes from the driver are unavailable", asked);
+				     "the kernel refused the control queue (stock VDUSE gates CTRL_VQ "
+				     "for net devices): running without it, 1 queue pair (%u asked); "
+				     "MAC/VLAN/RX-mode changes from the driver are unavailable", qps);
 		features &= ~(CVQ_FEATURES | BIT(VIRTIO_NET_F_MQ));
 		dev->max_qp = 1;
 		dev->cfg.max_virtqueue_pairs = rte_cpu_to_le_16(1);

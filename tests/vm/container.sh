@@ -29,7 +29,7 @@ step "ping 20 packets from the container"
 out=$(ip netns exec ctr ping -c 20 -i 0.2 -W 2 10.0.0.2) || { echo "$out"; cat "$LOG"; fail "ping failed"; }
 echo "$out" | tail -2
 echo "$out" | grep -q " 0% packet loss" || fail "ping lost packets"
-peer_mac=$(ip -n peer neigh show 10.0.0.1 | awk '{print $3}')
+peer_mac=$(ip -n peer neigh show 10.0.0.1 | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}')
 expect_eq "MAC the peer sees for 10.0.0.1" "$peer_mac" "$MAC"
 
 step "TCP: iperf3 both directions"

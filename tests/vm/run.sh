@@ -72,6 +72,8 @@ mkdir -p "$RUN/share"
 	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	echo "export HOME=/root TERM=dumb LC_ALL=C.UTF-8"
 	printf 'export VDN_REPO=%q VDN_KERNEL=%q VDN_CVQ=%q VDN_IN_VM=1\n' "$REPO" "$KREL" "$CVQ"
+	# which build the scenario uses (helpers.sh: $VDN_BUILD, default build/)
+	[ -n "${VDN_BUILD:-}" ] && printf 'export VDN_BUILD=%q\n' "$(cd "$VDN_BUILD" && pwd)"
 	echo "hostname vdn-vm; ip link set lo up"
 	if [ -n "$CVQ_KO" ]; then
 		echo "modprobe vhost_iotlb && modprobe vdpa && insmod $(printf %q "$CVQ_KO") ||"
