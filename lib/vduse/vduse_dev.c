@@ -193,7 +193,9 @@ int vdn_vduse_create(const struct vdn_vduse_opts *opts, struct vdn_vduse_dev **o
 		return ret;
 	ret = create_dev(&o);
 	if (ret) {
-		vdn_vduse_logf(dev, VDN_VDUSE_LOG_ERR, "%s: VDUSE_CREATE_DEV: %s", dev->name,
+		/* debug only: the caller turns the errno into advice (and an
+		 * EINVAL may just mean "retry without CTRL_VQ") */
+		vdn_vduse_logf(dev, VDN_VDUSE_LOG_DEBUG, "%s: VDUSE_CREATE_DEV: %s", dev->name,
 			       strerror(-ret));
 		dev_free(dev);
 		return ret;
