@@ -40,6 +40,33 @@ static void mbuf_write16(struct rte_mbuf *m, uint32_t off, uint16_t v)
 	}
 }
 
+/* Ones' complement sum of [off, off + len) over a chain.  DPDK 22.11's
+ * rte_raw_cksum_mbuf() truncates a segment's sum before byte-swapping it
+ * when a segment boundary falls on an odd offset, so it is wrong for such
+ * chains; reduce each segment first, then swap. */
+static uint16_t mbuf_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	uint32_t sum = 0, done = 0;
+
+	for (; m && done < len; m = m->next) {
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		uint32_t take = RTE_MIN(len - done, (uint32_t)m->data_len - off);
+		uint16_t part = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), take);
+
+		if (done & 1)
+			part = rte_bswap16(part);
+		sum += part;
+		done += take;
+		off = 0;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 int vdn_net_hdr_to_mbuf(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m, uint64_t *sw_csum)
 {
 	if (hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE)
@@ -53,9 +80,7 @@ int vdn_net_hdr_to_mbuf(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m,
 
 	if (start + off + 2 > m->pkt_len || start >= m->pkt_len)
 		return -EINVAL;
-	if (rte_raw_cksum_mbuf(m, start, m->pkt_len - start, &sum) < 0)
-		return -EINVAL;
-	sum = (uint16_t)~sum;
+	sum = (uint16_t)~mbuf_cksum(m, start, m->pkt_len - start);
 	if (sum == 0 && off == UDP_CSUM_OFF)
 		sum = 0xffff;
 	mbuf_write16(m, start + off, sum);
