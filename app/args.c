@@ -15,7 +15,9 @@ void vdnet_usage(const char *prog)
 	printf("usage: %s [EAL options] -- --device name=NAME,port=PORT[,mac=MAC][,mtu=N][,queues=N]\n"
 	       "                 [,bus=virtio|vhost|none][,netns=NS][,ifname=IF]  (repeatable)\n"
 	       "                 [--stats-period SEC] [--idle-sleep USEC] [--socket PATH]\n"
+	       "                 [-i|--interactive] [--cmdfile FILE]\n"
 	       "       %s --connect PATH COMMAND...   (send one command to a running vdnet)\n"
+	       "       %s --list-commands             (the console's commands)\n"
 	       "  name     VDUSE/vdpa device name (letters, digits, '-', '_', '.')\n"
 	       "  port     DPDK ethdev port id or device name (e.g. net_af_xdp0)\n"
 	       "  mac      unicast MAC (default: random, locally administered)\n"
@@ -27,8 +29,11 @@ void vdnet_usage(const char *prog)
 	       "  --stats-period SEC   print per-queue counters and rates every SEC seconds\n"
 	       "  --idle-sleep USEC    sleep this long when a datapath lcore finds no work\n"
 	       "                       (default 0: busy-poll; small values save CPU in VMs)\n"
-	       "  --socket PATH        accept commands on this unix socket (see: help)\n",
-	       prog, prog, VDN_NET_MAX_QUEUE_PAIRS);
+	       "  --socket PATH        accept commands on this unix socket (see: help)\n"
+	       "  -i, --interactive    a command console on the terminal (tab completes)\n"
+	       "  --cmdfile FILE       run the commands in FILE once the datapath runs\n"
+	       "  --help               this text\n",
+	       prog, prog, prog, VDN_NET_MAX_QUEUE_PAIRS);
 }
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -141,6 +146,8 @@ int vdnet_parse_args(int argc, char **argv, struct vdnet_conf *conf)
 		{ "stats-period", required_argument, NULL, 's' },
 		{ "idle-sleep", required_argument, NULL, 'I' },
 		{ "socket", required_argument, NULL, 'S' },
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "cmdfile", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -150,7 +157,7 @@ int vdnet_parse_args(int argc, char **argv, struct vdnet_conf *conf)
 
 	memset(conf, 0, sizeof(*conf));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hi", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (conf->n_dev == VDNET_MAX_DEVICES) {
@@ -191,6 +198,17 @@ int vdnet_parse_args(int argc, char **argv, struct vdnet_conf *conf)
 				return -EINVAL;
 			}
 			snprintf(conf->socket_path, sizeof(conf->socket_path), "%s", optarg);
+			break;
+		case 'i':
+			conf->interactive = true;
+			break;
+		case 'C':
+			if (!*optarg || strlen(optarg) >= sizeof(conf->cmdfile)) {
+				fprintf(stderr, "vdnet: --cmdfile '%s': want a path shorter than %zu\n",
+					optarg, sizeof(conf->cmdfile));
+				return -EINVAL;
+			}
+			snprintf(conf->cmdfile, sizeof(conf->cmdfile), "%s", optarg);
 			break;
 		case 'h':
 			vdnet_usage(argv[0]);

@@ -60,10 +60,15 @@ static int place_netdev(struct vdnet_dev *d)
 		return 0;
 	rc = vdn_netdev_place(d->netdev, want, ns);
 	if (rc) {
-		LOG(ERR, "device %s: cannot %s%s%s netdev %s: %s%s\n", d->conf.name,
+		char hint[128] = "";
+
+		if (rc == -ENOENT && ns)
+			snprintf(hint, sizeof(hint), " (does the netns exist? ip netns add %s)", ns);
+		else if (rc == -EEXIST)
+			snprintf(hint, sizeof(hint), " (that name is taken there)");
+		LOG(ERR, "device %s: cannot %s%s%s netdev %s%s%s: %s%s\n", d->conf.name,
 		    want ? "rename" : "", want && ns ? " and " : "", ns ? "move" : "", d->netdev,
-		    strerror(-rc), rc == -ENOENT && ns ? " (does the netns exist? ip netns add ...)" :
-		    rc == -EEXIST ? " (that name is taken there)" : "");
+		    ns ? " into netns " : "", ns ? ns : "", strerror(-rc), hint);
 		return rc;
 	}
 	if (want)

@@ -39,7 +39,7 @@ static int check_lcores(const struct vdnet_conf *c)
 	return 0;
 }
 
-static void run(struct vdnet *v)
+static void run(struct vdnet *v, bool console)
 {
 	static struct vdnet_stats_snap snap;
 	uint64_t hz = rte_get_timer_hz(), last = rte_get_timer_cycles();
@@ -47,7 +47,13 @@ static void run(struct vdnet *v)
 
 	snap.tsc = last; /* counters start at zero, so rates are right from the first print */
 	while (!atomic_load(&v->quit)) {
-		nanosleep(&tick, NULL);
+		if (!console) {
+			nanosleep(&tick, NULL);
+		} else if (vdnet_console_poll(100) < 0) {
+			printf("\nvdnet: console closed\n");
+			atomic_store(&v->quit, true);
+			break;
+		}
 		if (!v->conf.stats_period)
 			continue;
 		uint64_t now = rte_get_timer_cycles();
@@ -64,7 +70,15 @@ int main(int argc, char **argv)
 	unsigned int up = 0;
 	int rc, n;
 
-	/* the client needs no EAL: it only talks to a running daemon */
+	/* these need no EAL: the client only talks to a running daemon */
+	if (argc == 2 && !strcmp(argv[1], "--list-commands")) {
+		vdnet_cmd_list(stdout);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		vdnet_usage(argv[0]);
+		return 0;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "--connect")) {
 		if (argc < 4) {
 			fprintf(stderr, "usage: %s --connect PATH COMMAND...\n", argv[0]);
@@ -112,20 +126,46 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vdnet: --socket %s: %s; continuing without it\n",
 				V.conf.socket_path, strerror(-rc));
 	}
+	rc = vdnet_telemetry_init(&V);
+	if (rc)
+		LOG(WARNING, "telemetry endpoints /vdnet/*: %s; continuing without them\n",
+		    strerror(-rc));
 	rc = vdnet_fwd_start(&V);
 	if (rc) {
 		fprintf(stderr, "vdnet: cannot launch datapath lcores: %s\n", strerror(-rc));
 		atomic_store(&V.quit, true);
 	} else {
+		bool console = false;
+
 		printf("vdnet: ready: %u of %u device(s) serving\n", up, V.conf.n_dev);
 		fflush(stdout);
-		run(&V);
+		if (V.conf.cmdfile[0]) {
+			rc = vdnet_cmdfile_run(&V, V.conf.cmdfile);
+			if (rc) {
+				fprintf(stderr, "vdnet: --cmdfile %s: %s\n", V.conf.cmdfile,
+					strerror(-rc));
+				atomic_store(&V.quit, true);
+			}
+		}
+		if (V.conf.interactive && !atomic_load(&V.quit)) {
+			rc = vdnet_console_open(&V);
+			if (rc) {
+				fprintf(stderr, "vdnet: cannot open the console: %s\n", strerror(-rc));
+				atomic_store(&V.quit, true);
+			}
+			console = !rc;
+		}
+		run(&V, console);
+		vdnet_console_close();
 		printf("vdnet: shutting down\n");
 	}
 	vdnet_sock_stop();
 	vdnet_fwd_stop(&V);
+	/* telemetry keeps answering: it must not see a device half torn down */
+	vdnet_cmd_lock();
 	for (unsigned int i = 0; i < V.n_dev; i++)
 		vdnet_device_down(&V, &V.dev[i]);
+	vdnet_cmd_unlock();
 	rc = rc ? 1 : (up == V.conf.n_dev ? 0 : 1);
 out_ctrl:
 	vdnet_ctrl_stop();

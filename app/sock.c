@@ -47,7 +47,7 @@ static void serve_one(struct vdnet *v, int fd)
 
 	if (!out)
 		return;
-	int rc = vdnet_cmd_run(v, line, out, err, sizeof(err));
+	int rc = vdnet_cmd_run(v, line, NULL, out, err, sizeof(err));
 
 	if (rc)
 		fprintf(out, "ERR %s\n", err[0] ? err : strerror(-rc));

@@ -2,6 +2,7 @@
 /* Per-queue statistics: counters, and rates since the caller's last look
  * (each caller keeps its own snapshot, so --stats-period and the socket's
  * "show stats" do not disturb each other). */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,8 +16,41 @@ static double rate(uint64_t now, uint64_t before, double dt)
 	return dt > 0 ? (double)(now - before) / dt : 0;
 }
 
-static void dev_stats(FILE *f, struct vdnet_dev *d, struct vdn_net_q_stats *prev, double dt)
+int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net_q_stats *s)
 {
+	const struct vdn_net_q_stats *b;
+	int rc;
+
+	if (i >= v->n_dev || !v->dev[i].net || qp >= VDN_NET_MAX_QUEUE_PAIRS)
+		return -EINVAL;
+	rc = vdn_net_qp_stats(v->dev[i].net, qp, s);
+	if (rc)
+		return rc;
+	/* counters only grow, so the baseline never exceeds them */
+	b = &v->stats_base[i][qp];
+	s->rx_packets -= b->rx_packets;
+	s->rx_bytes -= b->rx_bytes;
+	s->tx_packets -= b->tx_packets;
+	s->tx_bytes -= b->tx_bytes;
+	for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
+		s->drop[r] -= b->drop[r];
+	s->irqs -= b->irqs;
+	s->sw_csum -= b->sw_csum;
+	return 0;
+}
+
+void vdnet_stats_clear(struct vdnet *v)
+{
+	for (unsigned int i = 0; i < v->n_dev; i++)
+		for (uint16_t q = 0; v->dev[i].net && q < VDN_NET_MAX_QUEUE_PAIRS; q++)
+			if (vdn_net_qp_stats(v->dev[i].net, q, &v->stats_base[i][q]))
+				break;
+}
+
+static void dev_stats(FILE *f, struct vdnet *v, unsigned int i, struct vdn_net_q_stats *prev,
+		      double dt)
+{
+	struct vdnet_dev *d = &v->dev[i];
 	struct vdn_net_info info;
 
 	vdn_net_info(d->net, &info);
@@ -26,8 +60,11 @@ static void dev_stats(FILE *f, struct vdnet_dev *d, struct vdn_net_q_stats *prev
 	for (uint16_t q = 0; q < info.max_queue_pairs; q++) {
 		struct vdn_net_q_stats s, *p = &prev[q];
 
-		if (vdn_net_qp_stats(d->net, q, &s))
+		if (vdnet_stats_get(v, i, q, &s))
 			continue;
+		/* a `clear stats` since the last look: rates restart from zero */
+		if (s.rx_packets < p->rx_packets || s.tx_packets < p->tx_packets)
+			memset(p, 0, sizeof(*p));
 		fprintf(f, "  qp %u  to-driver %" PRIu64 " pkts %" PRIu64 " B (%.0f pps %.2f Mbit/s)"
 			"  from-driver %" PRIu64 " pkts %" PRIu64 " B (%.0f pps %.2f Mbit/s)"
 			"  irqs %" PRIu64 "\n", q,
@@ -54,7 +91,7 @@ int vdnet_stats_print(FILE *f, struct vdnet *v, const char *name, struct vdnet_s
 
 		if (!d->net || (name && strcmp(name, d->conf.name)))
 			continue;
-		dev_stats(f, d, snap->q[i], dt);
+		dev_stats(f, v, i, snap->q[i], dt);
 		shown++;
 	}
 	snap->tsc = now;

@@ -42,6 +42,8 @@ struct vdnet_conf {
 	unsigned int stats_period; /* seconds, 0 = off */
 	unsigned int idle_sleep_us; /* datapath sleep when idle, 0 = busy poll */
 	char socket_path[108];      /* --socket, empty = none */
+	bool interactive;           /* -i: console on the main lcore */
+	char cmdfile[256];          /* --cmdfile, empty = none */
 };
 
 /* A device being served. */
@@ -62,6 +64,9 @@ struct vdnet {
 	unsigned int n_dev;
 	struct vdn_vdpa *nl;
 	atomic_bool quit;
+	atomic_bool dp_stopped;    /* `stop`: datapath lcores idle */
+	/* `clear stats`: counters at that moment, subtracted when shown */
+	struct vdn_net_q_stats stats_base[VDNET_MAX_DEVICES][VDN_NET_MAX_QUEUE_PAIRS];
 };
 
 /* args.c */
@@ -87,6 +92,14 @@ void vdnet_device_down(struct vdnet *v, struct vdnet_dev *d);
 /* fwd.c */
 int vdnet_fwd_start(struct vdnet *v);
 void vdnet_fwd_stop(struct vdnet *v);
+struct vdnet_fwd_info {
+	struct vdnet_dev *dev;
+	uint16_t qp;
+	uint64_t port_tx_drops;
+	uint64_t busy_cycles, idle_cycles; /* TSC cycles with / without work */
+};
+/* What worker `lcore` serves; -ENOENT if it serves nothing. */
+int vdnet_fwd_info(unsigned int lcore, struct vdnet_fwd_info *fi);
 
 /* stats.c */
 struct vdnet_stats_snap {
@@ -95,11 +108,37 @@ struct vdnet_stats_snap {
 };
 /* Print device `name`'s stats (all devices if NULL); returns how many. */
 int vdnet_stats_print(FILE *f, struct vdnet *v, const char *name, struct vdnet_stats_snap *snap);
+/* Queue pair `qp` of v->dev[i] since the last vdnet_stats_clear(). */
+int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net_q_stats *s);
+void vdnet_stats_clear(struct vdnet *v);
 
-/* cmd.c: the command set shared by the socket (and the console to come).
+/* cmd.c: the command set shared by the console, --cmdfile and the socket.
  * Runs one command line, writes its output to `out`; 0 or -errno, with a
- * one-line reason in `err`. */
-int vdnet_cmd_run(struct vdnet *v, const char *line, FILE *out, char *err, size_t errlen);
+ * one-line reason in `err`.  `json` (may be NULL) is the caller's session
+ * default for `show` output; `format` changes it.  Commands are serialised. */
+int vdnet_cmd_run(struct vdnet *v, const char *line, bool *json, FILE *out, char *err,
+		  size_t errlen);
+/* Print the usage line of every command, one a line (the doc check reads it). */
+void vdnet_cmd_list(FILE *out);
+/* The lock commands run under; whoever tears devices down holds it too. */
+void vdnet_cmd_lock(void);
+void vdnet_cmd_unlock(void);
+
+/* console.c: -i and --cmdfile */
+int vdnet_console_open(struct vdnet *v);
+/* Serve console input for up to `ms`; -1 once the console has ended. */
+int vdnet_console_poll(int ms);
+void vdnet_console_close(void);
+/* Run every line of `path`; 0, or -errno if it cannot be read.  Failed
+ * commands are reported and skipped. */
+int vdnet_cmdfile_run(struct vdnet *v, const char *path);
+
+/* telemetry.c: /vdnet/... endpoints for dpdk-telemetry.py */
+int vdnet_telemetry_init(struct vdnet *v);
+
+/* netdev.c: the kernel netdev of a virtio-bus device, in its netns */
+int vdnet_netdev_set_mac(const struct vdnet_dev *d, const struct rte_ether_addr *mac);
+int vdnet_netdev_set_mtu(const struct vdnet_dev *d, uint16_t mtu);
 
 /* sock.c: --socket PATH server and the --connect client */
 int vdnet_sock_start(struct vdnet *v, const char *path);

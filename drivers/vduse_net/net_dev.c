@@ -26,8 +26,13 @@
 	 BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_MTU) | BIT(VIRTIO_NET_F_MRG_RXBUF) |   \
 	 BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_RING_F_EVENT_IDX) | \
 	 BIT(VIRTIO_RING_F_INDIRECT_DESC))
-/* Only with a control queue, which stock kernels refuse for VDUSE. */
-#define CVQ_FEATURES (BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_MAC_ADDR))
+/* Only with a control queue, which stock kernels refuse for VDUSE (and
+ * virtio_net refuses CTRL_RX/VLAN/MAC_ADDR/MQ without CTRL_VQ).  Not
+ * offered: GUEST_ANNOUNCE (nothing here ever needs announcing, e.g. no
+ * migration), CTRL_GUEST_OFFLOADS (no guest offload worth switching). */
+#define CVQ_FEATURES                                                                       \
+	(BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | BIT(VIRTIO_NET_F_CTRL_RX) | \
+	 BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | BIT(VIRTIO_NET_F_CTRL_VLAN))
 
 void vdn_net_logf(const struct vdn_net_dev *dev, int level, const char *fmt, ...)
 {
@@ -197,6 +202,7 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
 		return rc;
 	}
 	dev->features = features;
+	vdn_net_cvq_init(dev);
 	*out = dev;
 	return 0;
 }
@@ -251,6 +257,31 @@ int vdn_net_set_link(struct vdn_net_dev *dev, bool up)
 				    sizeof(st), true);
 }
 
+int vdn_net_set_mac(struct vdn_net_dev *dev, const struct rte_ether_addr *mac)
+{
+	if (!rte_is_unicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
+		return -EINVAL;
+	memcpy(dev->cfg.mac, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	return vdn_vduse_set_config(dev->vd, offsetof(struct virtio_net_config, mac), dev->cfg.mac,
+				    RTE_ETHER_ADDR_LEN, true);
+}
+
+int vdn_net_set_mtu(struct vdn_net_dev *dev, uint16_t mtu)
+{
+	uint16_t le = rte_cpu_to_le_16(mtu);
+
+	if (mtu < 68 || mtu > 9000)
+		return -EINVAL;
+	/* read by the datapath lcores without a lock: a frame checked against
+	 * the old or the new limit is fine either way */
+	for (uint16_t i = 0; i < dev->max_qp; i++)
+		__atomic_store_n(&dev->qp[i].max_pkt, mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN,
+				 __ATOMIC_RELAXED);
+	dev->cfg.mtu = le;
+	return vdn_vduse_set_config(dev->vd, offsetof(struct virtio_net_config, mtu), &le,
+				    sizeof(le), false);
+}
+
 bool vdn_net_link(const struct vdn_net_dev *dev)
 {
 	return rte_le_to_cpu_16(dev->cfg.status) & VIRTIO_NET_S_LINK_UP;
@@ -271,6 +302,11 @@ int vdn_net_info(const struct vdn_net_dev *dev, struct vdn_net_info *info)
 	return 0;
 }
 
+uint16_t vdn_net_active_qp(const struct vdn_net_dev *dev)
+{
+	return atomic_load_explicit(&dev->active_qp, memory_order_relaxed);
+}
+
 int vdn_net_qp_stats(const struct vdn_net_dev *dev, uint16_t qp, struct vdn_net_q_stats *st)
 {
 	if (qp >= dev->max_qp)
@@ -289,6 +325,7 @@ const char *vdn_net_drop_str(enum vdn_net_drop d)
 		[VDN_NET_DROP_NO_MBUF] = "no-mbuf",
 		[VDN_NET_DROP_TOO_BIG] = "too-big",
 		[VDN_NET_DROP_NOT_READY] = "not-ready",
+		[VDN_NET_DROP_FILTERED] = "filtered",
 	};
 	return (unsigned int)d < VDN_NET_DROP__COUNT ? names[d] : "?";
 }

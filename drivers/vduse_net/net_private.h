@@ -8,6 +8,7 @@
 
 #include <linux/virtio_net.h>
 
+#include "net_ctrl.h"
 #include "vdn_net.h"
 #include "vdn_vduse.h"
 #include "vdn_vring.h"
@@ -42,7 +43,7 @@ struct vdn_net_cvq {
 	struct vdn_vring ring;
 	int kickfd;           /* -1 when not running */
 	bool running;
-	uint64_t commands, errors;
+	struct vdn_net_ctrl ctrl; /* control thread only */
 };
 
 struct vdn_net_dev {
@@ -57,6 +58,7 @@ struct vdn_net_dev {
 	uint8_t status;
 	struct virtio_net_config cfg;
 	uint64_t port_tx_offloads;
+	struct vdn_net_filter_pub filter; /* RX filter, as the datapath reads it */
 	vdn_net_log_fn log;
 	void *log_opaque;
 	struct vdn_net_cvq cvq;
@@ -71,7 +73,9 @@ int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring *
 int vdn_net_queues_start(struct vdn_net_dev *dev);
 void vdn_net_queues_stop(struct vdn_net_dev *dev);
 
-/* net_cvq.c: control virtqueue (control thread) */
+/* net_cvq.c: control virtqueue (control thread); init = the state before
+ * any driver: nothing filtered */
+void vdn_net_cvq_init(struct vdn_net_dev *dev);
 int vdn_net_cvq_start(struct vdn_net_dev *dev);
 void vdn_net_cvq_stop(struct vdn_net_dev *dev);
 int vdn_net_cvq_poll(struct vdn_net_dev *dev);

@@ -33,6 +33,28 @@ static inline void vq_leave(struct vdn_net_dev *dev, struct vdn_net_qp *q, struc
 	atomic_store_explicit(&vq->busy, 0, memory_order_release);
 }
 
+/* The driver's RX filter (net_filter.c) sees the Ethernet header and,
+ * when there is one, the 802.1Q tag (also when the port stripped it). */
+static inline bool rx_filter_pass(const struct vdn_net_dev *dev, const struct rte_mbuf *m)
+{
+	uint8_t tmp[RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN];
+	uint32_t len = RTE_MIN(m->pkt_len, (uint32_t)sizeof(tmp));
+	const uint8_t *p = rte_pktmbuf_read(m, 0, len, tmp);
+
+	if (unlikely(p && (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) &&
+		     len >= RTE_ETHER_HDR_LEN)) {
+		uint16_t tpid = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+		uint16_t tci = rte_cpu_to_be_16(m->vlan_tci);
+
+		memmove(tmp, p, 2 * RTE_ETHER_ADDR_LEN);
+		memcpy(tmp + 12, &tpid, 2);
+		memcpy(tmp + 14, &tci, 2);
+		p = tmp;
+		len = 16;
+	}
+	return p && vdn_net_filter_check(&dev->filter, p, len);
+}
+
 /* Copy `len` bytes of mbuf `m` from offset `moff` into the iovs at `ioff`. */
 static uint32_t mbuf_to_iov(const struct rte_mbuf *m, uint32_t moff, const struct vdn_iov *iov,
 			    unsigned int n, uint32_t ioff, uint32_t len)
@@ -145,7 +167,17 @@ uint16_t vdn_net_enqueue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 		q->st.drop[VDN_NET_DROP_NOT_READY] += n;
 		return 0;
 	}
+	/* checked inside the busy window: see set_active() in net_cvq.c */
+	if (unlikely(qp >= atomic_load(&dev->active_qp))) {
+		q->st.drop[VDN_NET_DROP_NOT_READY] += n;
+		atomic_store_explicit(&q->rx.busy, 0, memory_order_release);
+		return 0;
+	}
 	for (i = 0; i < n; i++) {
+		if (unlikely(!rx_filter_pass(dev, pkts[i]))) {
+			q->st.drop[VDN_NET_DROP_FILTERED]++;
+			continue;
+		}
 		int why = enqueue_one(dev, q, pkts[i], &first, &cur);
 
 		if (why) {

@@ -73,12 +73,26 @@ uint16_t vdn_net_enqueue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_mempool *mp,
 			       struct rte_mbuf **pkts, uint16_t n);
 
+/* Queue pairs the driver uses now (1 until it sends VQ_PAIRS_SET); cheap
+ * enough to call per burst.  Enqueueing into a pair >= this drops. */
+uint16_t vdn_net_active_qp(const struct vdn_net_dev *dev);
+
 /* Is the driver running (DRIVER_OK and the queue pair's rings set up)? */
 bool vdn_net_qp_running(const struct vdn_net_dev *dev, uint16_t qp);
 
 /* Link state in config space; raises a config interrupt on change. */
 int vdn_net_set_link(struct vdn_net_dev *dev, bool up);
 bool vdn_net_link(const struct vdn_net_dev *dev);
+
+/* MAC address in config space; raises a config interrupt.  The kernel's
+ * virtio_net reads it only when it probes, so a live netdev keeps its
+ * address until its owner changes it too.  -EINVAL not a unicast address. */
+int vdn_net_set_mac(struct vdn_net_dev *dev, const struct rte_ether_addr *mac);
+
+/* MTU in config space (the driver's maximum at its next probe) and the
+ * largest frame the device accepts from the driver from now on.
+ * -EINVAL outside 68..9000. */
+int vdn_net_set_mtu(struct vdn_net_dev *dev, uint16_t mtu);
 
 /* Why packets were dropped (index into vdn_net_q_stats.drop[]). */
 enum vdn_net_drop {
@@ -87,7 +101,8 @@ enum vdn_net_drop {
 	VDN_NET_DROP_BAD_HDR,    /* TX: virtio_net_hdr we cannot honour */
 	VDN_NET_DROP_NO_MBUF,    /* TX: mbuf pool empty */
 	VDN_NET_DROP_TOO_BIG,    /* larger than the device accepts */
-	VDN_NET_DROP_NOT_READY,  /* driver not running */
+	VDN_NET_DROP_NOT_READY,  /* driver not running (or the pair is not active) */
+	VDN_NET_DROP_FILTERED,   /* RX: refused by the driver's MAC/VLAN/RX-mode filter */
 	VDN_NET_DROP__COUNT
 };
 const char *vdn_net_drop_str(enum vdn_net_drop d);

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Commands that show state: devices, one device, stats, ports, lcores;
+ * each in a fixed text layout or as JSON (--json / format json). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include <linux/virtio_config.h>
+
+#include "cmd.h"
+
+static struct vdnet_stats_snap show_snap; /* rates since the previous `show stats` */
+static struct vdnet_fwd_info lcore_snap[RTE_MAX_LCORE]; /* load since the previous look */
+
+static const char *const feature_names[64] = {
+	[0] = "CSUM", [1] = "GUEST_CSUM", [2] = "CTRL_GUEST_OFFLOADS", [3] = "MTU", [5] = "MAC",
+	[7] = "GUEST_TSO4", [8] = "GUEST_TSO6", [9] = "GUEST_ECN", [10] = "GUEST_UFO",
+	[11] = "HOST_TSO4", [12] = "HOST_TSO6", [13] = "HOST_ECN", [14] = "HOST_UFO",
+	[15] = "MRG_RXBUF", [16] = "STATUS", [17] = "CTRL_VQ", [18] = "CTRL_RX",
+	[19] = "CTRL_VLAN", [20] = "CTRL_RX_EXTRA", [21] = "GUEST_ANNOUNCE", [22] = "MQ",
+	[23] = "CTRL_MAC_ADDR", [28] = "INDIRECT_DESC", [29] = "EVENT_IDX", [32] = "VERSION_1",
+	[33] = "ACCESS_PLATFORM", [34] = "RING_PACKED", [35] = "IN_ORDER",
+	[36] = "ORDER_PLATFORM", [37] = "SR_IOV", [38] = "NOTIFICATION_DATA", [41] = "RING_RESET",
+	[61] = "RSC_EXT", [62] = "STANDBY", [63] = "SPEED_DUPLEX",
+};
+
+const char *vdnet_feature_name(unsigned int bit)
+{
+	return bit < 64 && feature_names[bit] ? feature_names[bit] : "";
+}
+
+static void features_text(FILE *f, uint64_t feat)
+{
+	fprintf(f, "0x%016" PRIx64, feat);
+	for (unsigned int b = 0; b < 64; b++)
+		if (feat & (1ULL << b)) {
+			if (feature_names[b])
+				fprintf(f, " %s", feature_names[b]);
+			else
+				fprintf(f, " bit%u", b);
+		}
+	fputc('\n', f);
+}
+
+static void features_json(FILE *f, uint64_t feat)
+{
+	int n = 0;
+
+	fprintf(f, "{\"bits\": \"0x%016" PRIx64 "\", \"names\": [", feat);
+	for (unsigned int b = 0; b < 64; b++)
+		if (feat & (1ULL << b)) {
+			if (feature_names[b])
+				fprintf(f, "%s\"%s\"", n++ ? ", " : "", feature_names[b]);
+			else
+				fprintf(f, "%s\"bit%u\"", n++ ? ", " : "", b);
+		}
+	fprintf(f, "]}");
+}
+
+static void status_text(FILE *f, uint8_t st)
+{
+	static const struct { uint8_t bit; const char *name; } bits[] = {
+		{ VIRTIO_CONFIG_S_ACKNOWLEDGE, "ACKNOWLEDGE" }, { VIRTIO_CONFIG_S_DRIVER, "DRIVER" },
+		{ VIRTIO_CONFIG_S_FEATURES_OK, "FEATURES_OK" },
+		{ VIRTIO_CONFIG_S_DRIVER_OK, "DRIVER_OK" },
+		{ VIRTIO_CONFIG_S_NEEDS_RESET, "NEEDS_RESET" }, { VIRTIO_CONFIG_S_FAILED, "FAILED" },
+	};
+
+	fprintf(f, "0x%02x", st);
+	for (size_t i = 0; i < RTE_DIM(bits); i++)
+		if (st & bits[i].bit)
+			fprintf(f, " %s", bits[i].name);
+	if (!st)
+		fprintf(f, " (reset)");
+	fputc('\n', f);
+}
+
+static const char *attached(const struct vdnet_dev *d)
+{
+	return d->netdev[0] ? d->netdev : d->vhost_path[0] ? d->vhost_path : "-";
+}
+
+static void dev_json(FILE *f, struct vdnet *v, struct vdnet_dev *d, bool full)
+{
+	struct vdn_net_info info;
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], port[RTE_ETH_NAME_MAX_LEN] = "";
+
+	vdn_net_info(d->net, &info);
+	rte_ether_format_addr(mac, sizeof(mac), &info.mac);
+	rte_eth_dev_get_name_by_port(d->port_id, port);
+	fprintf(f, "{\"name\": ");
+	vdnet_json_str(f, d->conf.name);
+	fprintf(f, ", \"bus\": \"%s\", \"mac\": \"%s\", \"mtu\": %u, \"link\": \"%s\", "
+		"\"status\": %u, \"queue_pairs\": %u, \"max_queue_pairs\": %u, \"netdev\": ",
+		vdn_vdpa_bus_name(d->conf.bus), mac, info.mtu, info.link_up ? "up" : "down",
+		info.status, info.active_queue_pairs, info.max_queue_pairs);
+	vdnet_json_str(f, d->netdev);
+	fprintf(f, ", \"netns\": ");
+	vdnet_json_str(f, d->conf.netns);
+	fprintf(f, ", \"vhost\": ");
+	vdnet_json_str(f, d->vhost_path);
+	fprintf(f, ", \"port\": ");
+	vdnet_json_str(f, port);
+	fprintf(f, ", \"port_id\": %u", d->port_id);
+	if (full) {
+		fprintf(f, ", \"cvq\": %s, \"failed\": %s, \"datapath\": \"%s\", "
+			"\"features_offered\": ", info.cvq ? "true" : "false",
+			atomic_load(&d->failed) ? "true" : "false",
+			atomic_load(&v->dp_stopped) ? "stopped" : "running");
+		features_json(f, info.features_offered);
+		fprintf(f, ", \"features_negotiated\": ");
+		features_json(f, info.features_driver);
+	}
+	fprintf(f, "}");
+}
+
+static int cmd_show_devices(struct vdnet_cmd_ctx *c, int argc, char **argv)
+{
+	struct vdnet *v = c->v;
+	int n = 0;
+
+	(void)argc; (void)argv;
+	if (c->json) {
+		fprintf(c->out, "{\"devices\": [");
+		for (unsigned int i = 0; i < v->n_dev; i++) {
+			if (!v->dev[i].net)
+				continue;
+			fprintf(c->out, "%s", n++ ? ", " : "");
+			dev_json(c->out, v, &v->dev[i], false);
+		}
+		fprintf(c->out, "]}\n");
+		return 0;
+	}
+	fprintf(c->out, "%-16s %-8s %-17s %-5s %-4s %-6s %-7s %s\n", "NAME", "BUS", "MAC", "MTU",
+		"LINK", "QUEUES", "STATUS", "ATTACHED");
+	for (unsigned int i = 0; i < v->n_dev; i++) {
+		struct vdnet_dev *d = &v->dev[i];
+		struct vdn_net_info info;
+		char mac[RTE_ETHER_ADDR_FMT_SIZE], q[16];
+
+		if (!d->net)
+			continue;
+		vdn_net_info(d->net, &info);
+		rte_ether_format_addr(mac, sizeof(mac), &info.mac);
+		snprintf(q, sizeof(q), "%u/%u", info.active_queue_pairs, info.max_queue_pairs);
+		fprintf(c->out, "%-16s %-8s %-17s %-5u %-4s %-6s 0x%02x    %s%s%s\n", d->conf.name,
+			vdn_vdpa_bus_name(d->conf.bus), mac, info.mtu, info.link_up ? "up" : "down",
+			q, info.status, attached(d), d->conf.netns[0] ? "@" : "", d->conf.netns);
+	}
+	return 0;
+}
+
+static int cmd_show_device(struct vdnet_cmd_ctx *c, int argc, char **argv)
+{
+	struct vdnet_dev *d = vdnet_cmd_dev(c->v, argv[0]);
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], port[RTE_ETH_NAME_MAX_LEN] = "?";
+	struct vdn_net_info info;
+	FILE *f = c->out;
+
+	(void)argc;
+	if (!d)
+		return vdnet_cmd_fail(c, "no device named '%s' (see: show devices)", argv[0]);
+	if (c->json) {
+		dev_json(f, c->v, d, true);
+		fputc('\n', f);
+		return 0;
+	}
+	vdn_net_info(d->net, &info);
+	rte_ether_format_addr(mac, sizeof(mac), &info.mac);
+	rte_eth_dev_get_name_by_port(d->port_id, port);
+	fprintf(f, "device %s\n", d->conf.name);
+	fprintf(f, "  %-20s %s\n", "bus", vdn_vdpa_bus_name(d->conf.bus));
+	fprintf(f, "  %-20s %s%s%s\n", "netdev", d->netdev[0] ? d->netdev : "-",
+		d->conf.netns[0] ? " in netns " : "", d->conf.netns);
+	fprintf(f, "  %-20s %s\n", "vhost-vdpa", d->vhost_path[0] ? d->vhost_path : "-");
+	fprintf(f, "  %-20s %s (port %u)\n", "port", port, d->port_id);
+	fprintf(f, "  %-20s ", "status");
+	status_text(f, info.status);
+	fprintf(f, "  %-20s %s\n", "link", info.link_up ? "up" : "down");
+	fprintf(f, "  %-20s %s\n", "mac", mac);
+	fprintf(f, "  %-20s %u\n", "mtu", info.mtu);
+	fprintf(f, "  %-20s %u active, %u max\n", "queue pairs", info.active_queue_pairs,
+		info.max_queue_pairs);
+	fprintf(f, "  %-20s %s\n", "control queue",
+		info.cvq ? "yes" : "no (the kernel refused it)");
+	fprintf(f, "  %-20s %s\n", "control channel",
+		atomic_load(&d->failed) ? "FAILED (no longer served)" : "ok");
+	fprintf(f, "  %-20s %s\n", "datapath",
+		atomic_load(&c->v->dp_stopped) ? "stopped" : "running");
+	fprintf(f, "  %-20s ", "features offered");
+	features_text(f, info.features_offered);
+	fprintf(f, "  %-20s ", "features negotiated");
+	features_text(f, info.features_driver);
+	return 0;
+}
+
+static void stats_json(FILE *f, struct vdnet *v, unsigned int i)
+{
+	struct vdnet_dev *d = &v->dev[i];
+	struct vdn_net_q_stats s, tot = { 0 };
+	struct vdn_net_info info;
+
+	vdn_net_info(d->net, &info);
+	fprintf(f, "{\"name\": ");
+	vdnet_json_str(f, d->conf.name);
+	fprintf(f, ", \"queues\": [");
+	for (uint16_t q = 0; q < info.max_queue_pairs; q++) {
+		if (vdnet_stats_get(v, i, q, &s))
+			continue;
+		fprintf(f, "%s{\"qp\": %u, \"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
+			", \"tx_packets\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"irqs\": %" PRIu64
+			", \"sw_csum\": %" PRIu64 ", \"drops\": {", q ? ", " : "", q, s.rx_packets,
+			s.rx_bytes, s.tx_packets, s.tx_bytes, s.irqs, s.sw_csum);
+		for (int r = 0; r < VDN_NET_DROP__COUNT; r++) {
+			fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", vdn_net_drop_str(r), s.drop[r]);
+			tot.drop[r] += s.drop[r];
+		}
+		fprintf(f, "}}");
+		tot.rx_packets += s.rx_packets;
+		tot.rx_bytes += s.rx_bytes;
+		tot.tx_packets += s.tx_packets;
+		tot.tx_bytes += s.tx_bytes;
+	}
+	fprintf(f, "], \"total\": {\"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
+		", \"tx_packets\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"drops\": {",
+		tot.rx_packets, tot.rx_bytes, tot.tx_packets, tot.tx_bytes);
+	for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
+		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", vdn_net_drop_str(r), tot.drop[r]);
+	fprintf(f, "}}}");
+}
+
+static int cmd_show_stats(struct vdnet_cmd_ctx *c, int argc, char **argv)
+{
+	struct vdnet *v = c->v;
+	const char *name = argc ? argv[0] : NULL;
+	int n = 0;
+
+	if (name && !vdnet_cmd_dev(v, name))
+		return vdnet_cmd_fail(c, "no device named '%s' (see: show devices)", name);
+	if (!c->json) {
+		vdnet_stats_print(c->out, v, name, &show_snap);
+		return 0;
+	}
+	fprintf(c->out, "{\"devices\": [");
+	for (unsigned int i = 0; i < v->n_dev; i++) {
+		if (!v->dev[i].net || (name && strcmp(name, v->dev[i].conf.name)))
+			continue;
+		fprintf(c->out, "%s", n++ ? ", " : "");
+		stats_json(c->out, v, i);
+	}
+	fprintf(c->out, "]}\n");
+	return 0;
+}
+
+static int cmd_clear_stats(struct vdnet_cmd_ctx *c, int argc, char **argv)
+{
+	struct vdnet *v = c->v;
+
+	(void)argc; (void)argv;
+	vdnet_stats_clear(v);
+	for (unsigned int i = 0; i < v->n_dev; i++)
+		if (v->dev[i].net)
+			rte_eth_stats_reset(v->dev[i].port_id);
+	memset(&show_snap, 0, sizeof(show_snap));
+	fprintf(c->out, "stats cleared (devices and their ports)\n");
+	return 0;
+}
+
+static int resolve_port(struct vdnet *v, const char *s, uint16_t *port)
+{
+	struct vdnet_dev *d = vdnet_cmd_dev(v, s);
+	char *end;
+	unsigned long id;
+
+	if (d) {
+		*port = d->port_id;
+		return 0;
+	}
+	id = strtoul(s, &end, 10);
+	if (*s && !*end)
+		return id < RTE_MAX_ETHPORTS && rte_eth_dev_is_valid_port(id) ?
+		       (*port = id, 0) : -ENODEV;
+	return rte_eth_dev_get_port_by_name(s, port) ? -ENODEV : 0;
+}
+
+static int cmd_show_port(struct vdnet_cmd_ctx *c, int argc, char **argv)
+{
+	char name[RTE_ETH_NAME_MAX_LEN] = "?", users[128] = "";
+	struct rte_eth_dev_info di;
+	struct rte_eth_stats st;
+	struct rte_eth_link link;
+	struct vdnet_fwd_info fi;
+	uint64_t tx_full = 0;
+	uint16_t port;
+	unsigned int lc;
+	int rc;
+
+	(void)argc;
+	if (resolve_port(c->v, argv[0], &port))
+		return vdnet_cmd_fail(c, "no port or device '%s' (a port id, an ethdev name such as "
+				      "net_af_xdp0, or a device name)", argv[0]);
+	rte_eth_dev_get_name_by_port(port, name);
+	rc = rte_eth_dev_info_get(port, &di);
+	if (!rc)
+		rc = rte_eth_stats_get(port, &st);
+	if (rc) {
+		snprintf(c->err, c->errlen, "port %u: cannot read it: %s", port, strerror(-rc));
+		return rc;
+	}
+	memset(&link, 0, sizeof(link));
+	rte_eth_link_get_nowait(port, &link);
+	RTE_LCORE_FOREACH_WORKER(lc)
+		if (!vdnet_fwd_info(lc, &fi) && fi.dev->port_id == port)
+			tx_full += fi.port_tx_drops;
+	for (unsigned int i = 0; i < c->v->n_dev; i++)
+		if (c->v->dev[i].net && c->v->dev[i].port_id == port) {
+			size_t u = strlen(users);
+
+			snprintf(users + u, sizeof(users) - u, "%s%s", u ? "," : "",
+				 c->v->dev[i].conf.name);
+		}
+	if (c->json) {
+		fprintf(c->out, "{\"port_id\": %u, \"name\": ", port);
+		vdnet_json_str(c->out, name);
+		fprintf(c->out, ", \"driver\": ");
+		vdnet_json_str(c->out, di.driver_name ? di.driver_name : "");
+		fprintf(c->out, ", \"link\": \"%s\", \"speed_mbps\": %u, \"devices\": ",
+			link.link_status ? "up" : "down", link.link_speed);
+		vdnet_json_str(c->out, users);
+		fprintf(c->out, ", \"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
+			", \"rx_missed\": %" PRIu64 ", \"rx_errors\": %" PRIu64
+			", \"rx_nombuf\": %" PRIu64 ", \"tx_packets\": %" PRIu64
+			", \"tx_bytes\": %" PRIu64 ", \"tx_errors\": %" PRIu64
+			", \"tx_full_drops\": %" PRIu64 "}\n", st.ipackets, st.ibytes, st.imissed,
+			st.ierrors, st.rx_nombuf, st.opackets, st.obytes, st.oerrors, tx_full);
+		return 0;
+	}
+	fprintf(c->out, "port %u %s (driver %s) link %s %u Mbps, used by %s\n", port, name,
+		di.driver_name ? di.driver_name : "?", link.link_status ? "up" : "down",
+		link.link_speed, users[0] ? users : "-");
+	fprintf(c->out, "  rx %" PRIu64 " pkts %" PRIu64 " B  missed %" PRIu64 "  errors %" PRIu64
+		"  no-mbuf %" PRIu64 "\n", st.ipackets, st.ibytes, st.imissed, st.ierrors,
+		st.rx_nombuf);
+	fprintf(c->out, "  tx %" PRIu64 " pkts %" PRIu64 " B  errors %" PRIu64
+		"  dropped-tx-full %" PRIu64 "\n", st.opackets, st.obytes, st.oerrors, tx_full);
+	return 0;
+}
+
+static int cmd_show_lcores(struct vdnet_cmd_ctx *c, int argc, char **argv)
+{
+	struct vdnet_fwd_info fi;
+	unsigned int lc;
+	int n = 0;
+
+	(void)argc; (void)argv;
+	if (c->json)
+		fprintf(c->out, "{\"main\": %u, \"lcores\": [", rte_get_main_lcore());
+	else
+		fprintf(c->out, "%-6s %-16s %-3s %-6s %-6s %s\n", "LCORE", "DEVICE", "QP", "PORT",
+			"LOAD%", "ROLE");
+	if (!c->json)
+		fprintf(c->out, "%-6u %-16s %-3s %-6s %-6s %s\n", rte_get_main_lcore(), "-", "-", "-",
+			"-", "main: console, stats");
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		struct vdnet_fwd_info *p = &lcore_snap[lc];
+		double load = 0;
+		uint64_t busy, idle;
+
+		if (vdnet_fwd_info(lc, &fi)) {
+			if (!c->json)
+				fprintf(c->out, "%-6u %-16s %-3s %-6s %-6s %s\n", lc, "-", "-", "-",
+					"-", "idle: serves nothing");
+			continue;
+		}
+		busy = fi.busy_cycles - p->busy_cycles;
+		idle = fi.idle_cycles - p->idle_cycles;
+		if (busy + idle)
+			load = 100.0 * busy / (busy + idle);
+		*p = fi;
+		if (c->json) {
+			fprintf(c->out, "%s{\"lcore\": %u, \"device\": ", n++ ? ", " : "", lc);
+			vdnet_json_str(c->out, fi.dev->conf.name);
+			fprintf(c->out, ", \"qp\": %u, \"port_id\": %u, \"load_pct\": %.1f, "
+				"\"busy_cycles\": %" PRIu64 ", \"idle_cycles\": %" PRIu64 "}", fi.qp,
+				fi.dev->port_id, load, fi.busy_cycles, fi.idle_cycles);
+		} else {
+			fprintf(c->out, "%-6u %-16s %-3u %-6u %-6.1f %s\n", lc, fi.dev->conf.name,
+				fi.qp, fi.dev->port_id, load,
+				atomic_load(&c->v->dp_stopped) ? "datapath (stopped)" : "datapath");
+		}
+	}
+	if (c->json)
+		fprintf(c->out, "]}\n");
+	return 0;
+}
+
+const struct vdnet_cmd vdnet_cmds_show[] = {
+	{ "show devices", "show devices [--json]", "one line per device", 0, 0, VDNET_CMD_JSON,
+	  cmd_show_devices },
+	{ "show device", "show device NAME [--json]", "features, status, queues, MAC, MTU, bus, "
+	  "netdev or vhost path", 1, 1, VDNET_CMD_JSON, cmd_show_device },
+	{ "show stats", "show stats [NAME] [--json]", "per queue counters, drops by reason, rates "
+	  "since the previous look", 0, 1, VDNET_CMD_JSON, cmd_show_stats },
+	{ "show port", "show port NAME|ID [--json]", "the DPDK port's counters (by device, port "
+	  "name or id)", 1, 1, VDNET_CMD_JSON, cmd_show_port },
+	{ "show lcores", "show lcores [--json]", "which lcore serves which queue, load since the "
+	  "previous look", 0, 0, VDNET_CMD_JSON, cmd_show_lcores },
+	{ "clear stats", "clear stats", "zero the device and port counters", 0, 0, 0,
+	  cmd_clear_stats },
+};
+const unsigned int vdnet_n_cmds_show = RTE_DIM(vdnet_cmds_show);

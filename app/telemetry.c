@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* DPDK telemetry endpoints, read with dpdk-telemetry.py:
+ *   /vdnet/devices        names of the devices served
+ *   /vdnet/device,NAME    its configuration and state
+ *   /vdnet/stats,NAME     its counters, totals and per queue pair */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_telemetry.h>
+
+#include "cmd.h"
+
+static struct vdnet *tv;
+
+static int tel_devices(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd; (void)params;
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	vdnet_cmd_lock();
+	for (unsigned int i = 0; i < tv->n_dev; i++)
+		if (tv->dev[i].net)
+			rte_tel_data_add_array_string(d, tv->dev[i].conf.name);
+	vdnet_cmd_unlock();
+	return 0;
+}
+
+static int tel_device(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct vdn_net_info info;
+	struct vdnet_dev *dev;
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], port[RTE_ETH_NAME_MAX_LEN] = "";
+
+	(void)cmd;
+	if (!params || !*params)
+		return -EINVAL;
+	vdnet_cmd_lock();
+	dev = vdnet_cmd_dev(tv, params);
+	if (!dev) {
+		vdnet_cmd_unlock();
+		return -ENODEV;
+	}
+	vdn_net_info(dev->net, &info);
+	rte_ether_format_addr(mac, sizeof(mac), &info.mac);
+	rte_eth_dev_get_name_by_port(dev->port_id, port);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "name", dev->conf.name);
+	rte_tel_data_add_dict_string(d, "bus", vdn_vdpa_bus_name(dev->conf.bus));
+	rte_tel_data_add_dict_string(d, "netdev", dev->netdev);
+	rte_tel_data_add_dict_string(d, "netns", dev->conf.netns);
+	rte_tel_data_add_dict_string(d, "vhost", dev->vhost_path);
+	rte_tel_data_add_dict_string(d, "port", port);
+	rte_tel_data_add_dict_int(d, "port_id", dev->port_id);
+	rte_tel_data_add_dict_string(d, "mac", mac);
+	rte_tel_data_add_dict_int(d, "mtu", info.mtu);
+	rte_tel_data_add_dict_string(d, "link", info.link_up ? "up" : "down");
+	rte_tel_data_add_dict_int(d, "status", info.status);
+	rte_tel_data_add_dict_int(d, "queue_pairs", info.active_queue_pairs);
+	rte_tel_data_add_dict_int(d, "max_queue_pairs", info.max_queue_pairs);
+	rte_tel_data_add_dict_int(d, "cvq", info.cvq);
+	rte_tel_data_add_dict_u64(d, "features_offered", info.features_offered);
+	rte_tel_data_add_dict_u64(d, "features_negotiated", info.features_driver);
+	rte_tel_data_add_dict_string(d, "datapath",
+				     atomic_load(&tv->dp_stopped) ? "stopped" : "running");
+	vdnet_cmd_unlock();
+	return 0;
+}
+
+static void add_counters(struct rte_tel_data *d, const struct vdn_net_q_stats *s)
+{
+	char key[64];
+
+	rte_tel_data_add_dict_u64(d, "rx_packets", s->rx_packets);
+	rte_tel_data_add_dict_u64(d, "rx_bytes", s->rx_bytes);
+	rte_tel_data_add_dict_u64(d, "tx_packets", s->tx_packets);
+	rte_tel_data_add_dict_u64(d, "tx_bytes", s->tx_bytes);
+	rte_tel_data_add_dict_u64(d, "irqs", s->irqs);
+	rte_tel_data_add_dict_u64(d, "sw_csum", s->sw_csum);
+	for (int r = 0; r < VDN_NET_DROP__COUNT; r++) {
+		snprintf(key, sizeof(key), "drop_%s", vdn_net_drop_str(r));
+		for (char *k = key; *k; k++)
+			if (*k == '-')
+				*k = '_';
+		rte_tel_data_add_dict_u64(d, key, s->drop[r]);
+	}
+}
+
+static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct vdn_net_q_stats s, tot = { 0 };
+	struct vdn_net_info info;
+	struct vdnet_dev *dev;
+	unsigned int i;
+
+	(void)cmd;
+	if (!params || !*params)
+		return -EINVAL;
+	vdnet_cmd_lock();
+	dev = vdnet_cmd_dev(tv, params);
+	if (!dev) {
+		vdnet_cmd_unlock();
+		return -ENODEV;
+	}
+	i = vdnet_cmd_dev_index(tv, dev);
+	vdn_net_info(dev->net, &info);
+	rte_tel_data_start_dict(d);
+	for (uint16_t q = 0; q < info.max_queue_pairs; q++) {
+		struct rte_tel_data *qd;
+		char key[16];
+
+		if (vdnet_stats_get(tv, i, q, &s))
+			continue;
+		tot.rx_packets += s.rx_packets;
+		tot.rx_bytes += s.rx_bytes;
+		tot.tx_packets += s.tx_packets;
+		tot.tx_bytes += s.tx_bytes;
+		tot.irqs += s.irqs;
+		tot.sw_csum += s.sw_csum;
+		for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
+			tot.drop[r] += s.drop[r];
+		qd = rte_tel_data_alloc();
+		if (!qd)
+			continue;
+		rte_tel_data_start_dict(qd);
+		add_counters(qd, &s);
+		snprintf(key, sizeof(key), "qp%u", q);
+		rte_tel_data_add_dict_container(d, key, qd, 0);
+	}
+	add_counters(d, &tot);
+	vdnet_cmd_unlock();
+	return 0;
+}
+
+int vdnet_telemetry_init(struct vdnet *v)
+{
+	int rc;
+
+	tv = v;
+	rc = rte_telemetry_register_cmd("/vdnet/devices", tel_devices,
+					"Names of the vduse-net devices vdnet serves. Takes no parameters");
+	if (!rc)
+		rc = rte_telemetry_register_cmd("/vdnet/device", tel_device,
+						"A device's configuration and state. Parameters: NAME");
+	if (!rc)
+		rc = rte_telemetry_register_cmd("/vdnet/stats", tel_stats,
+						"A device's counters, total and per queue pair. "
+						"Parameters: NAME");
+	return rc;
+}
