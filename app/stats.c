@@ -36,6 +36,7 @@ int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net
 		s->drop[r] -= b->drop[r];
 	s->irqs -= b->irqs;
 	s->sw_csum -= b->sw_csum;
+	s->gso_segs -= b->gso_segs;
 	return 0;
 }
 
@@ -75,7 +76,7 @@ static void dev_stats(FILE *f, struct vdnet *v, unsigned int i, struct vdn_net_q
 		fprintf(f, "        drops:");
 		for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
 			fprintf(f, " %s=%" PRIu64, vdn_net_drop_str(r), s.drop[r]);
-		fprintf(f, "  sw-csum=%" PRIu64 "\n", s.sw_csum);
+		fprintf(f, "  sw-csum=%" PRIu64 " gso-segs=%" PRIu64 "\n", s.sw_csum, s.gso_segs);
 		*p = s;
 	}
 }

@@ -16,6 +16,8 @@ PKGS=(
 	make gcc bc flex bison dwarves libelf-dev libssl-dev
 	# tools the VM scenarios drive
 	iproute2 ethtool iperf3 tcpdump tmux procps iputils-ping
+	# tests/fuzz: libFuzzer and the sanitizer runtimes
+	clang libclang-rt-14-dev
 )
 
 [ "$(id -u)" = 0 ] || { echo "install-deps.sh: run as root (apt-get)" >&2; exit 2; }

@@ -25,7 +25,12 @@
 	(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_ACCESS_PLATFORM) | BIT(VIRTIO_NET_F_MAC) |  \
 	 BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_MTU) | BIT(VIRTIO_NET_F_MRG_RXBUF) |   \
 	 BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_RING_F_EVENT_IDX) | \
-	 BIT(VIRTIO_RING_F_INDIRECT_DESC))
+	 BIT(VIRTIO_RING_F_INDIRECT_DESC) | HOST_TSO | GUEST_TSO)
+/* HOST_TSO: net_gso.c segments in software.  GUEST_TSO only says the driver
+ * may receive TSO frames; we send plain ones, so offering it costs nothing.
+ * The spec makes each depend on its direction's checksum offload. */
+#define HOST_TSO (BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6))
+#define GUEST_TSO (BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6))
 /* Only with a control queue, which stock kernels refuse for VDUSE (and
  * virtio_net refuses CTRL_RX/VLAN/MAC_ADDR/MQ without CTRL_VQ).  Not
  * offered: GUEST_ANNOUNCE (nothing here ever needs announcing, e.g. no
@@ -177,6 +182,10 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
 	dev->cfg.mtu = rte_cpu_to_le_16(mtu);
 
 	features = (BASE_FEATURES | CVQ_FEATURES) & ~opts->features_off;
+	if (!(features & BIT(VIRTIO_NET_F_CSUM)))
+		features &= ~HOST_TSO;
+	if (!(features & BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		features &= ~GUEST_TSO;
 	if (qps > 1)
 		features |= BIT(VIRTIO_NET_F_MQ);
 	rc = -EINVAL;

@@ -44,7 +44,7 @@ static void mbuf_write16(struct rte_mbuf *m, uint32_t off, uint16_t v)
  * rte_raw_cksum_mbuf() truncates a segment's sum before byte-swapping it
  * when a segment boundary falls on an odd offset, so it is wrong for such
  * chains; reduce each segment first, then swap. */
-static uint16_t mbuf_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
+uint16_t vdn_net_mbuf_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
 	uint32_t sum = 0, done = 0;
 
@@ -70,7 +70,7 @@ static uint16_t mbuf_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
 int vdn_net_hdr_to_mbuf(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m, uint64_t *sw_csum)
 {
 	if (hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE)
-		return -EOPNOTSUPP; /* HOST_TSO/UFO are not offered */
+		return -EOPNOTSUPP; /* net_gso.c cuts TSO frames; UFO/USO are not offered */
 	if (!(hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
 		return 0;
 
@@ -80,7 +80,7 @@ int vdn_net_hdr_to_mbuf(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m,
 
 	if (start + off + 2 > m->pkt_len || start >= m->pkt_len)
 		return -EINVAL;
-	sum = (uint16_t)~mbuf_cksum(m, start, m->pkt_len - start);
+	sum = (uint16_t)~vdn_net_mbuf_cksum(m, start, m->pkt_len - start);
 	if (sum == 0 && off == UDP_CSUM_OFF)
 		sum = 0xffff;
 	mbuf_write16(m, start + off, sum);

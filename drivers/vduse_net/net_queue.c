@@ -71,6 +71,8 @@ int vdn_net_queues_start(struct vdn_net_dev *dev)
 	dev->event_idx = f & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	dev->indirect = f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
 	dev->guest_csum = f & (1ULL << VIRTIO_NET_F_GUEST_CSUM);
+	dev->host_tso4 = f & (1ULL << VIRTIO_NET_F_HOST_TSO4);
+	dev->host_tso6 = f & (1ULL << VIRTIO_NET_F_HOST_TSO6);
 	/* Without MQ negotiated only the first pair exists for the driver. */
 	atomic_store(&dev->active_qp, 1);
 	for (uint16_t i = 0; i < dev->max_qp; i++) {
@@ -96,6 +98,9 @@ void vdn_net_queues_stop(struct vdn_net_dev *dev)
 	for (uint16_t i = 0; i < dev->max_qp; i++) {
 		vq_stop(&dev->qp[i].rx);
 		vq_stop(&dev->qp[i].tx);
+		/* tx is ours now: a half-segmented super-frame dies with the driver */
+		rte_pktmbuf_free(dev->qp[i].gso.m);
+		dev->qp[i].gso.m = NULL;
 	}
 	vdn_net_cvq_stop(dev);
 	atomic_store(&dev->active_qp, 1);

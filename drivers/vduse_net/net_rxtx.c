@@ -228,6 +228,58 @@ static struct rte_mbuf *chain_to_mbuf(const struct vdn_chain *c, uint32_t plen, 
 	return head;
 }
 
+/* Hand out segments of the pending super-frame; it is freed once all are
+ * out.  Fewer than asked with segments left means the pool ran dry. */
+static uint16_t gso_drain(struct vdn_net_qp *q, struct rte_mempool *mp, struct rte_mbuf **pkts,
+			  uint16_t n)
+{
+	uint16_t left = q->gso.g.nb_segs - q->gso.next;
+	int got = vdn_net_gso_segment(q->gso.m, &q->gso.g, q->gso.next, mp, pkts, n);
+
+	if (got < 0) {
+		/* this pool's mbufs cannot hold the headers: never will */
+		q->st.drop[VDN_NET_DROP_TOO_BIG]++;
+		got = 0;
+		left = 0;
+	} else if (got < RTE_MIN(n, left)) {
+		q->st.drop[VDN_NET_DROP_NO_MBUF]++;
+	}
+	for (int i = 0; i < got; i++)
+		q->st.tx_bytes += pkts[i]->pkt_len;
+	q->st.tx_packets += got;
+	q->st.gso_segs += got;
+	q->gso.next += got;
+	if (got == left) {
+		rte_pktmbuf_free(q->gso.m);
+		q->gso.m = NULL;
+	}
+	return got;
+}
+
+/* Take a TSO super-frame from the driver; its segments follow via gso_drain. */
+static int gso_begin(const struct vdn_net_dev *dev, struct vdn_net_qp *q,
+		     const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m)
+{
+	uint8_t type = hdr->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+	int rc;
+
+	/* only what the driver negotiated (HOST_ECN is never offered, but
+	 * the flag only asks us to keep CWR on the first segment) */
+	if ((type == VIRTIO_NET_HDR_GSO_TCPV4 && !dev->host_tso4) ||
+	    (type == VIRTIO_NET_HDR_GSO_TCPV6 && !dev->host_tso6))
+		rc = -EOPNOTSUPP;
+	else
+		rc = vdn_net_gso_parse(hdr, m, __atomic_load_n(&q->max_pkt, __ATOMIC_RELAXED),
+				       &q->gso.g);
+	if (rc < 0) {
+		rte_pktmbuf_free(m);
+		return rc;
+	}
+	q->gso.m = m;
+	q->gso.next = 0;
+	return 0;
+}
+
 uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_mempool *mp,
 			       struct rte_mbuf **pkts, uint16_t n)
 {
@@ -242,7 +294,10 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 	if (unlikely(!vq_enter(&q->tx)))
 		return 0;
 	r = &q->tx.ring;
-	while (cnt < n) {
+	if (q->gso.m)
+		cnt = gso_drain(q, mp, pkts, n);
+	/* a super-frame still pending means the burst or the pool is full */
+	while (cnt < n && !q->gso.m) {
 		int rc = vdn_vring_pop(r, &c);
 
 		if (rc == -EBADMSG) {
@@ -260,12 +315,16 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 			vdn_vring_push(r, c.head, 0);
 			continue;
 		}
-		if (plen > q->max_pkt) {
+		vdn_iov_to_buf(c.iov, c.n_out, 0, &hdr, sizeof(hdr));
+
+		bool gso = hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+
+		/* a TSO frame's limit applies to each of its segments */
+		if (plen > (gso ? VDN_NET_GSO_MAX_FRAME : q->max_pkt)) {
 			q->st.drop[VDN_NET_DROP_TOO_BIG]++;
 			vdn_vring_push(r, c.head, 0);
 			continue;
 		}
-		vdn_iov_to_buf(c.iov, c.n_out, 0, &hdr, sizeof(hdr));
 
 		struct rte_mbuf *m = chain_to_mbuf(&c, plen, mp);
 
@@ -275,6 +334,16 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 			vdn_vring_unpop(r, 1);
 			q->st.drop[VDN_NET_DROP_NO_MBUF]++;
 			break;
+		}
+		if (gso) {
+			/* the copy is ours: the driver gets its buffer back now */
+			vdn_vring_push(r, c.head, 0);
+			rc = gso_begin(dev, q, &hdr, m);
+			if (rc < 0)
+				q->st.drop[rc == -E2BIG ? VDN_NET_DROP_TOO_BIG : VDN_NET_DROP_BAD_HDR]++;
+			else
+				cnt += gso_drain(q, mp, pkts + cnt, n - cnt);
+			continue;
 		}
 		if (vdn_net_hdr_to_mbuf(&hdr, m, &q->st.sw_csum) < 0) {
 			rte_pktmbuf_free(m);

@@ -109,10 +109,12 @@ const char *vdn_net_drop_str(enum vdn_net_drop d);
 
 struct vdn_net_q_stats {
 	uint64_t rx_packets, rx_bytes; /* to the driver (its RX queue) */
-	uint64_t tx_packets, tx_bytes; /* from the driver (its TX queue) */
+	uint64_t tx_packets, tx_bytes; /* from the driver (its TX queue), as handed
+	                                * to the caller: TSO frames count per segment */
 	uint64_t drop[VDN_NET_DROP__COUNT];
 	uint64_t irqs;                 /* interrupts injected */
 	uint64_t sw_csum;              /* checksums completed in software */
+	uint64_t gso_segs;             /* TX: segments cut from TSO frames in software */
 };
 /* Snapshot of a queue pair's counters (written only by its lcore). */
 int vdn_net_qp_stats(const struct vdn_net_dev *dev, uint16_t qp, struct vdn_net_q_stats *st);

@@ -23,6 +23,7 @@ wait_for_iface eth0 ctr
 ip -n ctr addr add 10.0.0.1/24 dev eth0
 ip -n ctr link set eth0 up
 expect_eq "eth0 MAC in ctr" "$(ip netns exec ctr cat /sys/class/net/eth0/address)" "$MAC"
+ip netns exec ctr ethtool -k eth0 | grep -qx "tcp-segmentation-offload: on" || fail "eth0 has no TSO (HOST_TSO4/6 not negotiated)"
 wait_for 20 sh -c "ip netns exec ctr cat /sys/class/net/eth0/carrier | grep -qx 1" || fail "eth0 has no carrier"
 
 step "ping 20 packets from the container"
@@ -76,6 +77,7 @@ step "stats"
 "$BUILD/app/vdnet" --connect /run/vdnet.sock show stats vdn0 | tee /tmp/stats.txt
 grep -Eq "to-driver [1-9][0-9]* pkts" /tmp/stats.txt || fail "stats show no packets to the driver"
 grep -Eq "from-driver [1-9][0-9]* pkts" /tmp/stats.txt || fail "stats show no packets from the driver"
+grep -Eq "gso-segs=[1-9]" /tmp/stats.txt || fail "stats show no TSO frames segmented"
 
 step "SIGTERM tears everything down"
 vdnet_stop TERM

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Write the fuzzers' seed corpus (tests/fuzz/corpus/<target>/): a few small,
+well-formed inputs (and a few classic malformed ones) in each target's input
+format, so fuzzing starts from the interesting shapes.  Rerun after changing
+an input format:  tests/fuzz/make_seeds.py"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NEXT, WRITE, INDIRECT = 1, 2, 4
+
+
+def put(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'wb') as f:
+        f.write(data)
+
+
+# --- vring: fz_hdr, ops, arena image ---------------------------------------
+def vring(log2num, flags, last_avail, desc, avail, used, perm, ops, descs, heads,
+          avail_idx=None, extra=()):
+    num = 1 << log2num
+    img = bytearray(8192)
+    for i, (addr, ln, fl, nx) in descs.items():
+        struct.pack_into('<QIHH', img, desc + 16 * i, addr, ln, fl, nx)
+    for at, blob in extra:
+        img[at:at + len(blob)] = blob
+    idx = last_avail + len(heads) if avail_idx is None else avail_idx
+    struct.pack_into('<HH', img, avail, 0, idx & 0xffff)
+    for k, h in enumerate(heads):
+        struct.pack_into('<H', img, avail + 4 + 2 * ((last_avail + k) % num), h)
+    struct.pack_into('<HH', img, used, 0, last_avail)
+    hdr = struct.pack('<BBHHHH16sB', log2num, flags, last_avail, desc, avail, used,
+                      perm, len(ops))
+    # trim trailing zeros: the arena is zero-padded anyway
+    return hdr + bytes(ops) + bytes(img).rstrip(b'\0')
+
+
+POP, PUSH, FLUSH, UNPOP, NOTIFY, SETN, KICK, COUNT = range(8)
+RW = b'\xff' * 16
+ops = [COUNT, POP, POP, PUSH | 8, FLUSH, NOTIFY, POP, UNPOP | 8, POP, PUSH, PUSH, FLUSH,
+       NOTIFY, SETN, SETN | 8, KICK | 8, POP, FLUSH]
+table = struct.pack('<QIHHQIHH', 1200, 32, NEXT, 1, 2300, 100, WRITE, 0)
+good = {0: (1024, 64, NEXT, 1), 1: (2048, 128, WRITE, 0),
+        2: (3072, len(table), INDIRECT, 0), 3: (4000, 10, 0, 0)}
+d = os.path.join(HERE, 'corpus', 'vring')
+put(f'{d}/split-basic', vring(3, 0, 0, 0, 256, 512, RW, ops, good, [0, 2, 3],
+                              extra=[(3072, table)]))
+put(f'{d}/split-event-indirect', vring(3, 3, 65534, 0, 256, 512, RW, ops, good, [0, 2, 3],
+                                       extra=[(3072, table)]))
+# segments 8..15 (2048..4095) write-only, 4..7 read-only; every segment its own mapping
+perm = bytes([0xff, 0x55, 0xaa, 0xaa]) + b'\xff' * 12
+put(f'{d}/split-maps', vring(3, 7, 0, 0, 256, 512, perm, ops,
+                             {0: (1024, 600, NEXT, 1), 1: (2048, 1500, WRITE, 0)}, [0]))
+put(f'{d}/loop', vring(2, 0, 0, 0, 256, 512, RW, ops,
+                       {0: (1024, 8, NEXT, 1), 1: (1040, 8, NEXT, 0)}, [0, 1]))
+put(f'{d}/head-range', vring(2, 0, 0, 0, 256, 512, RW, ops, {0: (1024, 8, 0, 0)}, [7, 0]))
+put(f'{d}/avail-jump', vring(2, 0, 0, 0, 256, 512, RW, ops, {0: (1024, 8, 0, 0)}, [0],
+                             avail_idx=40))
+# each ring area ends where an unmapped (poisoned) segment starts, so one
+# entry too far is an ASan report: desc 0..255 | hole | avail ..1023 | hole |
+# used ..1535 | hole | buffers from 1792
+edge_perm = bytes([0xf3, 0xcf, 0xf3]) + b'\xff' * 13
+edge = {i: (1792 + 64 * i, 64, NEXT if i < 15 else 0, i + 1) for i in range(16)}
+put(f'{d}/edges', vring(4, 0, 0, 0, 1024 - 36, 1536 - 132, edge_perm, ops, edge, [0, 15]))
+put(f'{d}/nested-indirect', vring(2, 2, 0, 0, 256, 512, RW, ops, {0: (3072, 16, INDIRECT, 0)},
+                                  [0], extra=[(3072, struct.pack('<QIHH', 3072, 16, INDIRECT, 0))]))
+
+# --- net_hdr: virtio_net_hdr_v1, nsegs, seg[4], rx_flags, frame -------------
+def csum16(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack(f'>{len(b) // 2}H', b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+def ipv4(proto, payload):
+    l4len = 20 if proto == 6 else 8
+    total = 20 + l4len + len(payload)
+    ip = bytearray(struct.pack('>BBHHHBBH4s4s', 0x45, 0, total, 0, 0, 64, proto, 0,
+                               bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])))
+    struct.pack_into('>H', ip, 10, 0xffff - csum16(bytes(ip)))
+    phdr = csum16(bytes(ip[12:20]) + struct.pack('>BBH', 0, proto, l4len + len(payload)))
+    if proto == 6:
+        l4 = struct.pack('>HHIIBBHHH', 1234, 80, 1, 0, 5 << 4, 0x18, 512, phdr, 0)
+        off = 16
+    else:
+        l4 = struct.pack('>HHHH', 1234, 53, l4len + len(payload), phdr)
+        off = 6
+    eth = bytes([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0])
+    return eth + bytes(ip) + l4 + payload, 34, off
+
+
+def net_hdr(flags, gso, start, off, nsegs, segs, rx, frame, gso_size=0):
+    h = struct.pack('<BBHHHHH', flags, gso, 0, gso_size, start, off, 0)
+    return h + bytes([nsegs]) + bytes(segs) + bytes([rx]) + frame
+
+
+d = os.path.join(HERE, 'corpus', 'net_hdr')
+payload = bytes((i * 7 + 3) & 0xff for i in range(300))
+f, st, off = ipv4(6, payload)
+put(f'{d}/tcp', net_hdr(1, 0, st, off, 0, [0, 0, 0, 0], 6, f))
+put(f'{d}/tcp-chain-odd', net_hdr(1, 0, st, off, 3, [35, 17, 1, 0], 5, f))
+f, st, off = ipv4(17, payload[:33])
+put(f'{d}/udp', net_hdr(1, 0, st, off, 1, [41, 0, 0, 0], 4, f))
+put(f'{d}/udp-zero-len-seg', net_hdr(1, 0, st, off, 2, [0, 40, 0, 0], 2, f))
+put(f'{d}/no-csum', net_hdr(0, 0, 0, 0, 0, [0, 0, 0, 0], 0, f))
+put(f'{d}/gso', net_hdr(1, 1, st, off, 0, [0, 0, 0, 0], 0, f, gso_size=1448))
+put(f'{d}/csum-past-end', net_hdr(1, 0, len(f) - 1, 0, 0, [0, 0, 0, 0], 0, f))
+
+# --- cvq: features, max_qp, budget, nreq; requests; frames ------------------
+def req(cls, cmd, data, shape=0):
+    r = bytes([cls, cmd]) + data
+    return struct.pack('<HB', len(r), shape) + r
+
+
+mac1 = bytes([0x52, 0x54, 0, 0xaa, 0xbb, 0x01])
+mcast = bytes([0x01, 0x00, 0x5e, 0, 0, 1])
+reqs = [req(0, 0, b'\0'),                                              # promisc off
+        req(1, 0, struct.pack('<I', 1) + mac1 + struct.pack('<I', 1) + mcast, shape=2),
+        req(1, 1, bytes([0x52, 0x54, 0, 1, 2, 3]), shape=1),          # MAC_ADDR_SET
+        req(2, 0, struct.pack('<H', 100), shape=3),                   # VLAN_ADD 100
+        req(4, 0, struct.pack('<H', 2)),                              # VQ_PAIRS_SET 2
+        req(0, 1, b'\1', shape=4),                                    # allmulti, no ack
+        req(0, 3, b'\1', shape=8),                                    # zero-length ack
+        req(9, 9, b'', shape=16)]                                     # ack first
+bcast = b'\xff' * 6 + mac1 + b'\x08\x00' + b'\0' * 20
+vlan = mac1 + mac1 + b'\x81\x00\x00\x64\x08\x00' + b'\0' * 20
+uni = bytes([0x52, 0x54, 0, 1, 2, 3]) + mac1 + b'\x08\x00' + b'\0' * 10
+frames = b''.join(bytes([len(x)]) + x for x in [bcast, vlan, uni, mcast + mac1 + b'\x08\x00'])
+d = os.path.join(HERE, 'corpus', 'cvq')
+put(f'{d}/all', bytes([0x3f, 4, 3, len(reqs)]) + b''.join(reqs) + frames)
+put(f'{d}/no-features', bytes([0x01, 1, 0x81, len(reqs)]) + b''.join(reqs) + frames)
+put(f'{d}/big-table', bytes([0x3f, 2, 15, 1]) +
+    req(1, 0, struct.pack('<I', 70) + mac1 * 70 + struct.pack('<I', 0)) + frames)
