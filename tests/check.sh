@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The project's test command (README.rst, .ci/run): install dependencies,
 # build, run every suite.  Exits non-zero if anything failed or could not run.
-#   tests/check.sh [SUITE...]      (default: unit vm fuzz)
+#   tests/check.sh [SUITE...]      (default: unit perf-smoke vm fuzz)
 # 'unit' also runs the unit suite under ASan+UBSan in $BUILD-asan.
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 BUILD=${VDN_BUILD:-build}
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit vm fuzz)
+[ ${#suites[@]} -gt 0 ] || suites=(unit perf-smoke vm fuzz)
 
 "$REPO/tests/install-deps.sh" || { echo "check.sh: installing dependencies failed" >&2; exit 2; }
 if [ ! -f "$BUILD/build.ninja" ]; then

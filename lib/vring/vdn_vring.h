@@ -9,7 +9,8 @@
  * counted by reason, and returned to the driver as used with length 0 so the
  * queue keeps moving; the ring never reads outside what translate() returns.
  *
- * Packed rings (2.8) will sit beside this behind the same chain/iov types.
+ * Packed rings (2.8) sit beside this behind the same chain/iov types; see
+ * vdn_vq.h for them and for struct vdn_vq, the front over both layouts.
  */
 #ifndef VDN_VRING_H
 #define VDN_VRING_H
@@ -41,7 +42,7 @@ struct vdn_iov {
 
 /* One popped descriptor chain: out (device-readable) segments first, then in. */
 struct vdn_chain {
-	uint16_t head;     /* id to hand back to vdn_vring_push() */
+	uint16_t head;     /* id to hand back to push(): split head, packed buffer id */
 	uint16_t n_out;    /* iov[0 .. n_out) readable */
 	uint16_t n_in;     /* iov[n_out .. n_out + n_in) writable */
 	uint32_t out_len;  /* total bytes readable */
@@ -51,8 +52,10 @@ struct vdn_chain {
 
 /* Why a chain was rejected (index into vdn_vring_stats.bad[]). */
 enum vdn_vring_err {
-	VDN_VRING_E_HEAD_RANGE,   /* head index >= queue size */
-	VDN_VRING_E_NEXT_RANGE,   /* next index >= queue size */
+	VDN_VRING_E_HEAD_RANGE,   /* head index >= queue size (packed: buffer id
+	                           * >= queue size, or already in flight) */
+	VDN_VRING_E_NEXT_RANGE,   /* next index >= queue size (packed: NEXT into
+	                           * a descriptor the driver has not made available) */
 	VDN_VRING_E_LOOP,         /* chain longer than the queue (a loop) */
 	VDN_VRING_E_XLATE,        /* address not mapped / no access */
 	VDN_VRING_E_ZERO_LEN,     /* zero-length descriptor */
@@ -70,9 +73,19 @@ struct vdn_vring_stats {
 	uint64_t notifies;           /* times need_notify() said yes */
 };
 
+/*
+ * What the driver programmed, as VDUSE's VQ_GET_INFO reports it.  For a
+ * packed ring (packed = true, VIRTIO_F_RING_PACKED negotiated) the three
+ * areas are: desc_iova = descriptor ring, avail_iova = driver event
+ * suppression, used_iova = device event suppression; the resume point is
+ * last_avail_idx + avail_wrap and last_used_idx + used_wrap (VDUSE's
+ * vduse_vq_state_packed).  Both wrap counters are 1 (true) on a fresh
+ * queue.  VIRTIO_F_IN_ORDER is not required by either layout.
+ */
 struct vdn_vring_cfg {
-	uint16_t num;            /* queue size, power of two, <= 32768 */
-	uint64_t desc_iova;      /* descriptor table */
+	uint16_t num;            /* queue size: split a power of two, packed any;
+	                          * <= 32768 */
+	uint64_t desc_iova;      /* descriptor table / ring */
 	uint64_t avail_iova;     /* driver area */
 	uint64_t used_iova;      /* device area */
 	bool event_idx;          /* VIRTIO_F_EVENT_IDX negotiated */
@@ -80,6 +93,10 @@ struct vdn_vring_cfg {
 	uint16_t last_avail_idx; /* where to resume (0 on a fresh queue) */
 	vdn_vring_xlate_fn xlate;
 	void *xlate_ctx;
+	bool packed;             /* packed layout; only vdn_vq_init() takes it */
+	bool avail_wrap;         /* packed: driver ring wrap counter at last_avail_idx */
+	uint16_t last_used_idx;  /* packed: next used position (0 on a fresh queue) */
+	bool used_wrap;          /* packed: device ring wrap counter at last_used_idx */
 };
 
 /* The ring state.  Callers allocate it (no allocation inside); fields are
@@ -110,8 +127,8 @@ struct vdn_vring {
  * included only with EVENT_IDX).  The used index resumes at last_avail_idx
  * (a stopped queue has completed everything it popped), and kicks start
  * enabled: used->flags or avail_event is written accordingly.
- * Returns 0, -EINVAL on a bad size, a NULL xlate, or an area not aligned as
- * 2.7 requires (desc 16, avail 2, used 4), -EFAULT if an area does not
+ * Returns 0, -EINVAL on a bad size, a NULL xlate, cfg->packed, or an area not
+ * aligned as 2.7 requires (desc 16, avail 2, used 4), -EFAULT if an area does not
  * translate (or translates to a host pointer too misaligned to access).
  */
 int vdn_vring_init(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg);

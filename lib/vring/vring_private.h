@@ -61,6 +61,11 @@ static inline void *avail_event_ptr(const struct vdn_vring *vr)
 	return (uint8_t *)vr->used + USED_HDR + sizeof(struct vring_used_elem) * vr->num;
 }
 
+/* Map one ring area as a single contiguous block with the alignment the
+ * accessors need on the host side; NULL if it does not. */
+void *vdn_vring_map_area(const struct vdn_vring_cfg *cfg, uint64_t iova, uint64_t size, int access,
+			 uintptr_t align);
+
 /* A descriptor decoded to host order: it is copied out of shared memory once
  * so the driver cannot change it between our checks and our use. */
 struct desc {

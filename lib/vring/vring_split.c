@@ -8,10 +8,8 @@
 
 #include "vring_private.h"
 
-/* Map one ring area as a single contiguous block with the alignment the
- * accessors need on the host side. */
-static void *map_area(const struct vdn_vring_cfg *cfg, uint64_t iova, uint64_t size, int access,
-		      uintptr_t align)
+void *vdn_vring_map_area(const struct vdn_vring_cfg *cfg, uint64_t iova, uint64_t size, int access,
+			 uintptr_t align)
 {
 	uint64_t len = size;
 	void *p;
@@ -29,7 +27,7 @@ int vdn_vring_init(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg)
 	uint64_t ev;
 	uint16_t num;
 
-	if (!vr || !cfg)
+	if (!vr || !cfg || cfg->packed)
 		return -EINVAL;
 	ev = cfg->event_idx ? EVENT_SIZE : 0;
 	num = cfg->num;
@@ -39,10 +37,10 @@ int vdn_vring_init(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg)
 		return -EINVAL;
 
 	memset(vr, 0, sizeof(*vr));
-	vr->desc = map_area(cfg, cfg->desc_iova, DESC_SIZE * num, VDN_ACCESS_READ, 1);
-	vr->avail = map_area(cfg, cfg->avail_iova, AVAIL_HDR + 2ull * num + ev, VDN_ACCESS_READ, 2);
+	vr->desc = vdn_vring_map_area(cfg, cfg->desc_iova, DESC_SIZE * num, VDN_ACCESS_READ, 1);
+	vr->avail = vdn_vring_map_area(cfg, cfg->avail_iova, AVAIL_HDR + 2ull * num + ev, VDN_ACCESS_READ, 2);
 	/* The device only ever writes the used area. */
-	vr->used = map_area(cfg, cfg->used_iova,
+	vr->used = vdn_vring_map_area(cfg, cfg->used_iova,
 			    USED_HDR + sizeof(struct vring_used_elem) * num + ev, VDN_ACCESS_WRITE,
 			    4);
 	if (!vr->desc || !vr->avail || !vr->used)

@@ -296,3 +296,208 @@ uint16_t drv_used_idx(const struct drv_ring *r)
 {
 	return le16toh(r->used->idx);
 }
+
+#define PK_AVAIL (1u << VRING_PACKED_DESC_F_AVAIL)
+#define PK_USED (1u << VRING_PACKED_DESC_F_USED)
+
+int pdrv_init(struct drv_packed *r, struct arena *a, uint16_t num, uint16_t pos, bool wrap)
+{
+	memset(r, 0, sizeof(*r));
+	if (num == 0 || num > DRV_MAX_NUM || pos >= num)
+		return -EINVAL;
+	r->a = a;
+	r->num = num;
+	r->desc_iova = arena_alloc(a, 16ull * num, 16);
+	r->drv_ev_iova = arena_alloc(a, 4, 4);
+	r->dev_ev_iova = arena_alloc(a, 4, 4);
+	if (r->desc_iova == UINT64_MAX || r->drv_ev_iova == UINT64_MAX ||
+	    r->dev_ev_iova == UINT64_MAX)
+		return -ENOMEM;
+	r->desc = arena_ptr(a, r->desc_iova);
+	r->drv_ev = arena_ptr(a, r->drv_ev_iova);
+	r->dev_ev = arena_ptr(a, r->dev_ev_iova);
+	/* A ring that has run before: every slot looks used for the lap
+	 * before `wrap`, as the device would have left it. */
+	for (unsigned int i = 0; i < num; i++) {
+		bool lap = i < pos ? wrap : !wrap;
+
+		r->desc[i].flags = htole16(lap ? PK_AVAIL | PK_USED : 0);
+	}
+	r->next_avail = pos;
+	r->avail_wrap = wrap;
+	r->last_used = pos;
+	r->used_wrap = wrap;
+	r->nfree = num;
+	for (unsigned int i = 0; i < num; i++)
+		r->free_ids[i] = (uint16_t)(num - 1 - i);
+	r->nids = num;
+	return 0;
+}
+
+void pdrv_cfg(const struct drv_packed *r, struct vdn_vring_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->packed = true;
+	cfg->num = r->num;
+	cfg->desc_iova = r->desc_iova;
+	cfg->avail_iova = r->drv_ev_iova;
+	cfg->used_iova = r->dev_ev_iova;
+	cfg->last_avail_idx = r->next_avail;
+	cfg->avail_wrap = r->avail_wrap;
+	cfg->last_used_idx = r->last_used;
+	cfg->used_wrap = r->used_wrap;
+	cfg->xlate = arena_xlate;
+	cfg->xlate_ctx = r->a;
+}
+
+/* Slot next_avail + k and the lap it belongs to. */
+static uint16_t slot_of(const struct drv_packed *r, uint16_t k, bool *wrap)
+{
+	uint32_t p = (uint32_t)r->next_avail + k;
+
+	*wrap = r->avail_wrap;
+	while (p >= r->num) {
+		p -= r->num;
+		*wrap = !*wrap;
+	}
+	return (uint16_t)p;
+}
+
+void pdrv_put_raw(struct drv_packed *r, uint16_t k, uint64_t addr, uint32_t len, uint16_t id,
+		  uint16_t flags)
+{
+	bool wrap;
+	struct vring_packed_desc *d = &r->desc[slot_of(r, k, &wrap)];
+
+	d->addr = htole64(addr);
+	d->len = htole32(len);
+	d->id = htole16(id);
+	if (k == 0)
+		r->head_flags = flags;
+	else
+		d->flags = htole16(flags);
+}
+
+void pdrv_put(struct drv_packed *r, uint16_t k, uint64_t addr, uint32_t len, uint16_t id,
+	      uint16_t flags)
+{
+	bool wrap;
+
+	slot_of(r, k, &wrap);
+	pdrv_put_raw(r, k, addr, len, id, (uint16_t)(flags | (wrap ? PK_AVAIL : PK_USED)));
+}
+
+void pdrv_commit(struct drv_packed *r, uint16_t n, uint16_t id)
+{
+	struct vring_packed_desc *head = &r->desc[r->next_avail];
+
+	for (unsigned int k = 0; k < r->nids; k++) {
+		if (r->free_ids[k] == id) {
+			r->free_ids[k] = r->free_ids[--r->nids];
+			break;
+		}
+	}
+	if (id < r->num)
+		r->id_ndesc[id] = n;
+	r->nfree = (uint16_t)(r->nfree - n);
+	__atomic_store_n(&head->flags, htole16(r->head_flags), __ATOMIC_RELEASE);
+	for (uint16_t k = 0; k < n; k++) {
+		if (++r->next_avail == r->num) {
+			r->next_avail = 0;
+			r->avail_wrap = !r->avail_wrap;
+		}
+	}
+}
+
+int pdrv_add(struct drv_packed *r, const struct drv_seg *segs, unsigned int n)
+{
+	uint16_t id;
+
+	if (n == 0 || n > r->nfree || r->nids == 0)
+		return -1;
+	id = r->free_ids[r->nids - 1];
+	for (unsigned int k = 0; k < n; k++)
+		pdrv_put(r, (uint16_t)k, segs[k].iova, segs[k].len, id,
+			 (uint16_t)((segs[k].write ? VRING_DESC_F_WRITE : 0) |
+				    (k + 1 < n ? VRING_DESC_F_NEXT : 0)));
+	pdrv_commit(r, (uint16_t)n, id);
+	return id;
+}
+
+void pdrv_write_table(void *table, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags)
+{
+	struct vring_packed_desc *d = (struct vring_packed_desc *)table + i;
+
+	d->addr = htole64(addr);
+	d->len = htole32(len);
+	d->id = 0;
+	d->flags = htole16(flags);
+}
+
+int pdrv_add_indirect(struct drv_packed *r, uint64_t table_iova, const struct drv_seg *segs,
+		      unsigned int n)
+{
+	void *table = arena_ptr(r->a, table_iova);
+	uint16_t id;
+
+	if (r->nfree == 0 || r->nids == 0)
+		return -1;
+	for (unsigned int k = 0; k < n; k++)
+		pdrv_write_table(table, (uint16_t)k, segs[k].iova, segs[k].len,
+				 segs[k].write ? VRING_DESC_F_WRITE : 0);
+	id = r->free_ids[r->nids - 1];
+	pdrv_put(r, 0, table_iova, (uint32_t)(n * sizeof(struct vring_packed_desc)), id,
+		 VRING_DESC_F_INDIRECT);
+	pdrv_commit(r, 1, id);
+	return id;
+}
+
+bool pdrv_slot_used(const struct drv_packed *r, uint16_t pos)
+{
+	uint16_t f = le16toh(__atomic_load_n(&r->desc[pos].flags, __ATOMIC_ACQUIRE));
+	bool a = f & PK_AVAIL, u = f & PK_USED;
+
+	return a == r->used_wrap && u == r->used_wrap;
+}
+
+bool pdrv_get_used(struct drv_packed *r, uint32_t *id, uint32_t *len)
+{
+	struct vring_packed_desc *d = &r->desc[r->last_used];
+	uint16_t n;
+
+	if (!pdrv_slot_used(r, r->last_used))
+		return false;
+	*id = le16toh(d->id);
+	*len = le32toh(d->len);
+	/* An id we never gave out: nothing to skip by; step one slot so a
+	 * broken device cannot wedge the test. */
+	n = *id < r->num && r->id_ndesc[*id] ? r->id_ndesc[*id] : 1;
+	if (*id < r->num && r->id_ndesc[*id]) {
+		r->id_ndesc[*id] = 0;
+		r->free_ids[r->nids++] = (uint16_t)*id;
+	}
+	r->nfree = (uint16_t)(r->nfree + n);
+	for (uint16_t k = 0; k < n; k++) {
+		if (++r->last_used == r->num) {
+			r->last_used = 0;
+			r->used_wrap = !r->used_wrap;
+		}
+	}
+	return true;
+}
+
+void pdrv_set_event(struct drv_packed *r, uint16_t flags, uint16_t off, bool wrap)
+{
+	r->drv_ev->off_wrap = htole16((uint16_t)(off | (wrap ? 1u << VRING_PACKED_EVENT_F_WRAP_CTR : 0)));
+	__atomic_store_n(&r->drv_ev->flags, htole16(flags), __ATOMIC_RELEASE);
+}
+
+uint16_t pdrv_dev_flags(const struct drv_packed *r)
+{
+	return le16toh(r->dev_ev->flags);
+}
+
+uint16_t pdrv_dev_off_wrap(const struct drv_packed *r)
+{
+	return le16toh(r->dev_ev->off_wrap);
+}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Test doubles for lib/vring: a fake IOVA space and the driver's half of a
- * split ring, in plain memory.
+ * split or a packed ring, in plain memory.
  *
  * The arena is IOVA space where IOVA = offset into one mmap()ed block with
  * PROT_NONE guard pages on both sides.  Each page carries a permission (none
@@ -18,7 +18,7 @@
 
 #include <linux/virtio_ring.h>
 
-#include "vdn_vring.h"
+#include "vdn_vq.h"
 
 #define ARENA_PAGE 4096u
 #define ARENA_PAGES 1024u
@@ -108,5 +108,64 @@ void drv_set_avail_event(struct drv_ring *r, uint16_t v);
 void drv_set_avail_flags(struct drv_ring *r, uint16_t flags);
 uint16_t drv_used_flags(const struct drv_ring *r);
 uint16_t drv_used_idx(const struct drv_ring *r);
+
+/*
+ * The driver's half of a packed ring (2.8), written the way Linux's
+ * virtio_ring does it: a chain's descriptors follow each other from
+ * next_avail, each marked available for its own lap, the buffer id in the
+ * last one, and the first one's flags stored last with release.
+ */
+struct drv_packed {
+	struct arena *a;
+	uint16_t num;
+	uint64_t desc_iova, drv_ev_iova, dev_ev_iova;
+	struct vring_packed_desc *desc;
+	struct vring_packed_desc_event *drv_ev; /* we write: interrupts */
+	struct vring_packed_desc_event *dev_ev; /* device writes: kicks */
+	uint16_t next_avail;
+	bool avail_wrap;
+	uint16_t last_used;
+	bool used_wrap;
+	uint16_t nfree;                  /* free descriptor slots */
+	uint16_t nids;
+	uint16_t free_ids[DRV_MAX_NUM];
+	uint16_t id_ndesc[DRV_MAX_NUM];  /* slots per id in flight; 0 = free */
+	uint16_t head_flags;             /* held back until pdrv_commit() */
+};
+
+/* Lay out a packed ring in the arena; both sides start at (pos, wrap). */
+int pdrv_init(struct drv_packed *r, struct arena *a, uint16_t num, uint16_t pos, bool wrap);
+void pdrv_cfg(const struct drv_packed *r, struct vdn_vring_cfg *cfg);
+
+/* A chain of n descriptors from segs, id from the free list.  Returns the
+ * id, or -1 if too few slots or ids are free. */
+int pdrv_add(struct drv_packed *r, const struct drv_seg *segs, unsigned int n);
+/* One INDIRECT descriptor whose table at table_iova holds segs. */
+int pdrv_add_indirect(struct drv_packed *r, uint64_t table_iova, const struct drv_seg *segs,
+		      unsigned int n);
+
+/* Raw chains for malformed cases: pdrv_put() writes slot next_avail + k
+ * marked available for that slot's lap (k = 0: the flags wait for commit);
+ * pdrv_put_raw() writes flags exactly as given.  pdrv_commit() publishes n
+ * slots under id (taken off the free list if it is on it). */
+void pdrv_put(struct drv_packed *r, uint16_t k, uint64_t addr, uint32_t len, uint16_t id,
+	      uint16_t flags);
+void pdrv_put_raw(struct drv_packed *r, uint16_t k, uint64_t addr, uint32_t len, uint16_t id,
+		  uint16_t flags);
+void pdrv_commit(struct drv_packed *r, uint16_t n, uint16_t id);
+/* Write an indirect table entry (packed layout). */
+void pdrv_write_table(void *table, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags);
+
+/* Take the next used entry, skipping the slots its id held.  False if the
+ * driver sees none. */
+bool pdrv_get_used(struct drv_packed *r, uint32_t *id, uint32_t *len);
+/* Is the slot marked used for the driver's current used lap? */
+bool pdrv_slot_used(const struct drv_packed *r, uint16_t pos);
+
+/* Driver event suppression: flags and the (offset, wrap) for DESC. */
+void pdrv_set_event(struct drv_packed *r, uint16_t flags, uint16_t off, bool wrap);
+/* Device event suppression as the device left it. */
+uint16_t pdrv_dev_flags(const struct drv_packed *r);
+uint16_t pdrv_dev_off_wrap(const struct drv_packed *r);
 
 #endif

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packed ring setup, used entries and their batched publishing, and event
+ * suppression (virtio 1.1+, 2.8.10 - 2.8.11, 2.8.21 - 2.8.23).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "vring_packed_private.h"
+
+#define EVENT_SIZE_PK sizeof(struct vring_packed_desc_event)
+#define EVENT_FLAGS_MASK 0x3u
+#define EVENT_WRAP (1u << VRING_PACKED_EVENT_F_WRAP_CTR)
+
+int vdn_vring_packed_init(struct vdn_vring_packed *vp, const struct vdn_vring_cfg *cfg)
+{
+	uint16_t num;
+
+	if (!vp || !cfg || !cfg->packed || !cfg->xlate)
+		return -EINVAL;
+	num = cfg->num;
+	if (num == 0 || num > VDN_VRING_PACKED_MAX_NUM || cfg->last_avail_idx >= num ||
+	    cfg->last_used_idx >= num)
+		return -EINVAL;
+	if (cfg->desc_iova % 16 || cfg->avail_iova % 4 || cfg->used_iova % 4)
+		return -EINVAL;
+
+	memset(vp, 0, sizeof(*vp));
+	/* The device writes used entries into the ring it reads. */
+	vp->desc = vdn_vring_map_area(cfg, cfg->desc_iova, sizeof(struct vring_packed_desc) * num,
+				      VDN_ACCESS_READ | VDN_ACCESS_WRITE, 8);
+	vp->drv_event = vdn_vring_map_area(cfg, cfg->avail_iova, EVENT_SIZE_PK, VDN_ACCESS_READ, 4);
+	vp->dev_event = vdn_vring_map_area(cfg, cfg->used_iova, EVENT_SIZE_PK, VDN_ACCESS_WRITE, 4);
+	if (!vp->desc || !vp->drv_event || !vp->dev_event)
+		return -EFAULT;
+
+	vp->num = num;
+	vp->event_idx = cfg->event_idx;
+	vp->indirect = cfg->indirect;
+	vp->xlate = cfg->xlate;
+	vp->xlate_ctx = cfg->xlate_ctx;
+	vp->avail_pos = cfg->last_avail_idx;
+	vp->avail_wrap = cfg->avail_wrap;
+	vp->used_pos = cfg->last_used_idx;
+	vp->used_wrap = cfg->used_wrap;
+	vp->pub_pos = vp->used_pos;
+	vp->pub_wrap = vp->used_wrap;
+	/* A previous owner's DISABLE could suppress the driver's first kick. */
+	vdn_vring_packed_set_notify(vp, true);
+	return 0;
+}
+
+int vdn_vring_packed_avail_count(struct vdn_vring_packed *vp)
+{
+	const struct vring_packed_desc *ring = pk_ring(vp);
+	uint16_t pos = vp->avail_pos;
+	bool wrap = vp->avail_wrap;
+	int n = 0;
+
+	while (n < vp->num && pk_is_avail(le16_load(&ring[pos].flags, __ATOMIC_ACQUIRE), wrap)) {
+		n++;
+		pk_advance(&pos, &wrap, 1, vp->num);
+	}
+	return n;
+}
+
+void vdn_vring_packed_push(struct vdn_vring_packed *vp, uint16_t id, uint32_t len)
+{
+	struct vring_packed_desc *d;
+	uint16_t ndesc, flags;
+
+	if (id >= vp->num || !(ndesc = vp->id_ndesc[id]))
+		return;
+	vp->id_ndesc[id] = 0;
+	d = &pk_ring(vp)[vp->used_pos];
+	/* A used descriptor has AVAIL == USED == our wrap counter; WRITE says
+	 * len counts bytes written (2.8.4). */
+	flags = (uint16_t)((vp->used_wrap ? PK_AVAIL | PK_USED : 0) | (len ? VRING_DESC_F_WRITE : 0));
+	if (vp->batch_n++ == 0) {
+		le32_store(&d->len, len);
+		le16_store(&d->id, id, __ATOMIC_RELAXED);
+		vp->batch_pos = vp->used_pos;
+		vp->batch_flags = flags;
+	} else {
+		/* The driver reads used entries in order and stops at the
+		 * first one not marked used, so later entries may be marked
+		 * now: the first one, stored at flush, releases them all.
+		 * len, id and flags are adjacent: one 8-byte store, as the
+		 * line is shared with the driver and every store costs. */
+		uint64_t w = (uint64_t)len | (uint64_t)id << 32 | (uint64_t)flags << 48;
+
+		__atomic_store_n((uint64_t *)&d->len, htole64(w), __ATOMIC_RELAXED);
+	}
+	vp->batch_desc += ndesc;
+	pk_advance(&vp->used_pos, &vp->used_wrap, ndesc, vp->num);
+}
+
+void vdn_vring_packed_flush(struct vdn_vring_packed *vp)
+{
+	uint32_t moved;
+
+	if (!vp->batch_n)
+		return;
+	/* Release: ids, lengths and the later entries' flags before this. */
+	le16_store(&pk_ring(vp)[vp->batch_pos].flags, vp->batch_flags, __ATOMIC_RELEASE);
+	vp->pub_pos = vp->used_pos;
+	vp->pub_wrap = vp->used_wrap;
+	moved = vp->unsignalled + vp->batch_desc;
+	/* Past two laps every event position has been crossed; cap there so
+	 * the counter cannot wrap however long nobody asks. */
+	vp->unsignalled = moved > 2u * vp->num ? 2u * vp->num : moved;
+	vp->batch_n = 0;
+	vp->batch_desc = 0;
+}
+
+/*
+ * Did the last `moved` published descriptors cross the driver's event
+ * position?  Positions plus wrap counters form a sequence modulo 2 * num;
+ * the event is crossed when it lies in [new - moved, new).
+ */
+static bool event_crossed(const struct vdn_vring_packed *vp, uint16_t off_wrap, uint32_t moved)
+{
+	uint32_t two = 2u * vp->num;
+	uint32_t off = off_wrap & ~EVENT_WRAP;
+	uint32_t event, now, dist;
+
+	if (off >= vp->num || moved >= two)
+		return true; /* an event we cannot place must not lose interrupts */
+	event = off + ((off_wrap & EVENT_WRAP) ? vp->num : 0);
+	now = vp->pub_pos + (vp->pub_wrap ? vp->num : 0);
+	dist = now + two - event - 1;
+	if (dist >= two)
+		dist -= two;
+	return dist < moved;
+}
+
+bool vdn_vring_packed_need_notify(struct vdn_vring_packed *vp)
+{
+	const struct vring_packed_desc_event *ev = vp->drv_event;
+	uint32_t moved = vp->unsignalled;
+	bool valid = vp->signalled_valid;
+	uint16_t flags;
+	bool yes;
+
+	if (valid && !moved)
+		return false;
+	/* Our flags store must be visible before we read the driver's
+	 * suppression state, or we and the driver may both wait. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Acquire: the driver writes off_wrap before switching to DESC. */
+	flags = le16_load(&ev->flags, __ATOMIC_ACQUIRE) & EVENT_FLAGS_MASK;
+	if (flags == VRING_PACKED_EVENT_FLAG_DISABLE)
+		yes = false;
+	else if (flags == VRING_PACKED_EVENT_FLAG_DESC && vp->event_idx)
+		yes = !valid || event_crossed(vp, le16_load(&ev->off_wrap, __ATOMIC_RELAXED), moved);
+	else
+		yes = true; /* ENABLE; DESC without EVENT_IDX; reserved value */
+	vp->unsignalled = 0;
+	vp->signalled_valid = true;
+	if (yes)
+		vp->stats.notifies++;
+	return yes;
+}
+
+void vdn_vring_packed_set_notify(struct vdn_vring_packed *vp, bool enable)
+{
+	uint16_t flags = !enable       ? VRING_PACKED_EVENT_FLAG_DISABLE
+			 : vp->event_idx ? VRING_PACKED_EVENT_FLAG_DESC
+					 : VRING_PACKED_EVENT_FLAG_ENABLE;
+	uint32_t off_wrap = vp->avail_pos | (vp->avail_wrap ? EVENT_WRAP : 0);
+
+	vp->notify_enabled = enable;
+	/* One store for off_wrap and flags: a driver reading both (Linux
+	 * reads them as one 32-bit word) never sees a torn pair. */
+	__atomic_store_n((uint32_t *)vp->dev_event, htole32(off_wrap | (uint32_t)flags << 16),
+			 __ATOMIC_RELAXED);
+	/* Publish the enable before the caller re-checks for buffers, so one
+	 * added meanwhile is either seen or kicked. */
+	if (enable)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void vdn_vring_packed_state(const struct vdn_vring_packed *vp, struct vdn_vq_state *st)
+{
+	st->last_avail_idx = vp->avail_pos;
+	st->avail_wrap = vp->avail_wrap;
+	st->last_used_idx = vp->pub_pos;
+	st->used_wrap = vp->pub_wrap;
+}

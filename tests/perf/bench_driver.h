@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Lean driver sides of a split and a packed ring for the ring benchmark, in
+ * one block of shared memory where IOVA = offset.  Unlike the unit tests'
+ * driver (tests/unit/vring_driver.c) these are built for speed: one
+ * descriptor per packet, buffer i always at the same place, a free list of
+ * ids, and one publishing store per burst, as Linux's virtio_ring does.
+ */
+#ifndef VDN_BENCH_DRIVER_H
+#define VDN_BENCH_DRIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/virtio_ring.h>
+
+#include "vdn_vq.h"
+
+#define BENCH_MAX_NUM 1024
+#define BENCH_BUF_SIZE 2048u
+#define BENCH_HDR_LEN 12u /* virtio_net_hdr_mrg_rxbuf, as with VERSION_1 */
+
+struct bench_mem {
+	uint8_t *base;
+	uint64_t size;
+	uint64_t buf_iova; /* buffer i at buf_iova + i * BENCH_BUF_SIZE */
+};
+
+struct bench_drv {
+	bool packed;
+	bool rx;           /* post device-writable buffers */
+	uint16_t num;
+	uint32_t pkt_len;  /* payload bytes per packet */
+	uint32_t post_len; /* descriptor length */
+	struct bench_mem *m;
+	uint64_t area[3];  /* the three ring areas' IOVAs */
+	/* split */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t avail_idx, last_used_idx;
+	/* packed */
+	struct vring_packed_desc *pdesc;
+	uint16_t next_avail, last_used;
+	bool avail_wrap, used_wrap;
+	/* both */
+	uint16_t nfree;
+	uint16_t free_ids[BENCH_MAX_NUM];
+	uint64_t seq_post; /* sequence stamped into / expected from buffers */
+	uint64_t seq_done;
+	uint64_t errors;
+};
+
+/* Carve rings and num buffers out of m (zeroed), driver state ready. */
+int bench_drv_init(struct bench_drv *d, struct bench_mem *m, bool packed, bool rx, uint16_t num,
+		   uint32_t pkt_len);
+/* The device's configuration for this ring (no EVENT_IDX, no INDIRECT). */
+void bench_drv_cfg(const struct bench_drv *d, struct vdn_vring_cfg *cfg, vdn_vring_xlate_fn xl);
+/* Make up to max free buffers available, one publish; returns how many. */
+unsigned int bench_drv_post(struct bench_drv *d, unsigned int max);
+/* Take back what the device used; RX buffers are checked (length, seq). */
+unsigned int bench_drv_reclaim(struct bench_drv *d);
+
+static inline uint8_t *bench_buf(const struct bench_mem *m, uint16_t id)
+{
+	return m->base + m->buf_iova + (uint64_t)id * BENCH_BUF_SIZE;
+}
+
+#endif

@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# ring_bench still runs: one short run per cell, each must end in a RESULT
+# line with a packet rate above zero.  Speed is not judged here.
+#   smoke.sh PATH/TO/ring_bench
+set -u
+bench=$1
+out=$("$bench" --runs 1 --seconds 0.05) || { echo "$out"; echo "FAIL: ring_bench exited $?"; exit 1; }
+echo "$out"
+for layout in split packed; do
+	for size in 64 1518; do
+		for dir in tx rx; do
+			line=$(echo "$out" | grep "^RESULT $layout $size $dir ") || {
+				echo "FAIL: no RESULT for $layout $size $dir"; exit 1; }
+			echo "$line" | grep -Eq ' mpps=[0-9]+\.[0-9]+ gbps=[0-9]+\.[0-9]+' || {
+				echo "FAIL: malformed: $line"; exit 1; }
+			echo "$line" | grep -q ' mpps=0\.000 ' && {
+				echo "FAIL: nothing moved: $line"; exit 1; }
+		done
+	done
+done
+n=$(echo "$out" | grep -c '^RESULT ')
+[ "$n" = 8 ] || { echo "FAIL: $n RESULT lines, want 8"; exit 1; }
+echo "ok: 8 cells"
