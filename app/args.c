@@ -13,7 +13,8 @@
 void vdnet_usage(const char *prog)
 {
 	printf("usage: %s [EAL options] -- --device name=NAME,port=PORT[,mac=MAC][,mtu=N][,queues=N]\n"
-	       "                 [,bus=virtio|vhost|none][,netns=NS][,ifname=IF]  (repeatable)\n"
+	       "                 [,bus=virtio|vhost|none][,netns=NS][,ifname=IF][,packed=on|off]\n"
+	       "                 (repeatable)\n"
 	       "                 [--stats-period SEC] [--idle-sleep USEC] [--socket PATH]\n"
 	       "                 [-i|--interactive] [--cmdfile FILE]\n"
 	       "       %s --connect PATH COMMAND...   (send one command to a running vdnet)\n"
@@ -26,6 +27,8 @@ void vdnet_usage(const char *prog)
 	       "  bus      virtio: kernel netdev (default); vhost: /dev/vhost-vdpa-N; none\n"
 	       "  netns    move the netdev into this netns (from `ip netns add`)\n"
 	       "  ifname   rename the netdev\n"
+	       "  packed   on: offer packed virtqueues (default off; drivers that can\n"
+	       "           take them, like the kernel's virtio_net, then always do)\n"
 	       "  --stats-period SEC   print per-queue counters and rates every SEC seconds\n"
 	       "  --idle-sleep USEC    sleep this long when a datapath lcore finds no work\n"
 	       "                       (default 0: busy-poll; small values save CPU in VMs)\n"
@@ -104,8 +107,13 @@ static int set_key(struct vdnet_dev_conf *d, const char *k, const char *v, char 
 			return BAD("ifname '%s': want 1-%d letters, digits, '-', '_' or '.'", v,
 				   IF_NAMESIZE - 1);
 		snprintf(d->ifname, sizeof(d->ifname), "%s", v);
+	} else if (!strcmp(k, "packed")) {
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return BAD("packed '%s': want on or off", v);
+		d->packed = !strcmp(v, "on");
 	} else {
-		return BAD("unknown key '%s' (known: name, port, mac, mtu, queues, bus, netns, ifname)", k);
+		return BAD("unknown key '%s' (known: name, port, mac, mtu, queues, bus, netns, ifname, "
+			   "packed)", k);
 	}
 	return 0;
 }

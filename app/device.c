@@ -87,6 +87,7 @@ int vdnet_device_up(struct vdnet *v, struct vdnet_dev *d)
 		.queue_pairs = d->conf.queues,
 		.link_up = true,
 		.log = net_log,
+		.packed = d->conf.packed,
 	};
 	int rc = vdn_net_create(&o, &d->net);
 

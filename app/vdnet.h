@@ -34,6 +34,7 @@ struct vdnet_dev_conf {
 	enum vdn_vdpa_bus bus;
 	char netns[64];
 	char ifname[IF_NAMESIZE];
+	bool packed;               /* packed=on: offer VIRTIO_F_RING_PACKED */
 };
 
 struct vdnet_conf {

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vdn_vring.h"
+#include "vdn_vq.h"
 
 #define VDN_NET_ETH_ALEN 6
 /* Entries kept per MAC table; a longer table (legal) sets the overflow
@@ -77,13 +77,13 @@ uint8_t vdn_net_ctrl_apply(struct vdn_net_ctrl *c, const uint8_t *req, uint32_t 
  * part is the request, the first writable byte receives the ack.  A chain
  * with no writable byte is returned unanswered (len 0); a malformed chain
  * was already returned by lib/vring.  Used entries are only staged: the
- * caller acts on *changed first and then calls vdn_vring_flush(), so the
+ * caller acts on *changed first and then calls vdn_vq_flush(), so the
  * driver sees an ack only once its effect holds (the spec wants e.g. no RX
  * on a dropped queue pair after VQ_PAIRS_SET is used).  Sets *more if the
  * budget ran out with requests possibly left.
  * Returns the number of chains consumed, or -EIO if the ring is corrupt.
  */
-int vdn_net_cvq_serve(struct vdn_vring *vr, struct vdn_net_ctrl *c, unsigned int budget,
+int vdn_net_cvq_serve(struct vdn_vq *vr, struct vdn_net_ctrl *c, unsigned int budget,
 		      unsigned int *changed, bool *more);
 
 /*

@@ -47,7 +47,7 @@ int vdn_net_cvq_start(struct vdn_net_dev *dev)
 	vdn_net_ctrl_reset(&cq->ctrl, vdn_vduse_driver_features(dev->vd), dev->cfg.mac,
 			   dev->max_qp);
 	vdn_net_filter_publish(&dev->filter, &cq->ctrl.f);
-	vdn_vring_set_notify(&cq->ring, true);
+	vdn_vq_set_notify(&cq->ring, true);
 	cq->running = true;
 	return 0;
 }
@@ -114,8 +114,8 @@ int vdn_net_cvq_poll(struct vdn_net_dev *dev)
 		return 0;
 	}
 	apply_changes(dev, changed);
-	vdn_vring_flush(&cq->ring);
-	if (n && vdn_vring_need_notify(&cq->ring))
+	vdn_vq_flush(&cq->ring);
+	if (n && vdn_vq_need_notify(&cq->ring))
 		vdn_vduse_vq_irq(dev->vd, cvq_index(dev));
 	if (more) {
 		kicks = 1;

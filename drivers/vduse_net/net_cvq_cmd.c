@@ -173,7 +173,7 @@ uint8_t vdn_net_ctrl_apply(struct vdn_net_ctrl *c, const uint8_t *req, uint32_t 
 	}
 }
 
-int vdn_net_cvq_serve(struct vdn_vring *vr, struct vdn_net_ctrl *c, unsigned int budget,
+int vdn_net_cvq_serve(struct vdn_vq *vr, struct vdn_net_ctrl *c, unsigned int budget,
 		      unsigned int *changed, bool *more)
 {
 	struct vdn_chain ch;
@@ -181,7 +181,7 @@ int vdn_net_cvq_serve(struct vdn_vring *vr, struct vdn_net_ctrl *c, unsigned int
 	int rc = 0;
 
 	*more = false;
-	while (n < budget && (rc = vdn_vring_pop(vr, &ch)) != 0) {
+	while (n < budget && (rc = vdn_vq_pop(vr, &ch)) != 0) {
 		uint8_t ack = VIRTIO_NET_ERR;
 
 		if (rc == -EBADMSG) {
@@ -196,7 +196,7 @@ int vdn_net_cvq_serve(struct vdn_vring *vr, struct vdn_net_ctrl *c, unsigned int
 		if (ch.in_len == 0) {
 			/* nowhere to put an ack: give it back unanswered */
 			c->errors++;
-			vdn_vring_push(vr, ch.head, 0);
+			vdn_vq_push(vr, ch.head, 0);
 			continue;
 		}
 		if (ch.out_len <= sizeof(c->buf)) {
@@ -207,7 +207,7 @@ int vdn_net_cvq_serve(struct vdn_vring *vr, struct vdn_net_ctrl *c, unsigned int
 			c->errors++;
 		c->commands++;
 		vdn_iov_from_buf(ch.iov + ch.n_out, ch.n_in, 0, &ack, 1);
-		vdn_vring_push(vr, ch.head, 1);
+		vdn_vq_push(vr, ch.head, 1);
 	}
 	if (rc == -EIO)
 		return -EIO;

@@ -11,7 +11,7 @@
 #include "net_ctrl.h"
 #include "vdn_net.h"
 #include "vdn_vduse.h"
-#include "vdn_vring.h"
+#include "vdn_vq.h"
 
 /* VERSION_1 devices always use the 12-byte header (num_buffers included). */
 #define VDN_NET_HDR_LEN sizeof(struct virtio_net_hdr_v1)
@@ -26,7 +26,7 @@ enum vq_state { VQ_STOPPED, VQ_RUNNING };
  * neither can miss the other's store.
  */
 struct vdn_net_vq {
-	struct vdn_vring ring;
+	struct vdn_vq ring;
 	_Atomic int state;
 	_Atomic int busy;
 	uint32_t index;
@@ -64,7 +64,7 @@ struct vdn_net_qp {
 } __attribute__((aligned(64)));
 
 struct vdn_net_cvq {
-	struct vdn_vring ring;
+	struct vdn_vq ring;
 	int kickfd;           /* -1 when not running */
 	bool running;
 	struct vdn_net_ctrl ctrl; /* control thread only */
@@ -94,7 +94,7 @@ void vdn_net_logf(const struct vdn_net_dev *dev, int level, const char *fmt, ...
 	__attribute__((format(printf, 3, 4)));
 
 /* net_queue.c: start/stop rings on driver status changes (control thread) */
-int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring *ring, bool *ready);
+int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *ring, bool *ready);
 int vdn_net_queues_start(struct vdn_net_dev *dev);
 void vdn_net_queues_stop(struct vdn_net_dev *dev);
 

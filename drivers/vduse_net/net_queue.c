@@ -12,8 +12,9 @@
 
 #include "net_private.h"
 
-/* Program `ring` from what the driver wrote for vq `index`. */
-int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring *ring, bool *ready)
+/* Program `ring` from what the driver wrote for vq `index`, split or
+ * packed as negotiated. */
+int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *ring, bool *ready)
 {
 	struct vdn_vduse_vq_info info;
 	int rc = vdn_vduse_vq_info(dev->vd, index, &info);
@@ -33,8 +34,30 @@ int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring *
 		.last_avail_idx = info.avail_idx,
 		.xlate = vdn_vduse_xlate,
 		.xlate_ctx = dev->vd,
+		.packed = info.packed,
 	};
-	rc = vdn_vring_init(ring, &cfg);
+	if (info.packed) {
+		const struct vdn_vduse_vq_packed *p = &info.packed_state;
+
+		cfg.last_avail_idx = p->last_avail_idx;
+		cfg.avail_wrap = p->avail_wrap;
+		cfg.last_used_idx = p->last_used_idx;
+		cfg.used_wrap = p->used_wrap;
+		/* We only ever stop between bursts, with every popped chain
+		 * pushed, so the used side stands where the avail side does
+		 * (as for split rings).  Clients that leave the used half of
+		 * VHOST_SET_VRING_BASE 0 (wrap counter 0 on a fresh ring)
+		 * would otherwise get completions they cannot see. */
+		if (cfg.last_used_idx != cfg.last_avail_idx || cfg.used_wrap != cfg.avail_wrap) {
+			vdn_net_logf(dev, RTE_LOG_DEBUG,
+				     "vq %u: used state %u/%d differs from avail %u/%d: resuming both at avail",
+				     index, cfg.last_used_idx, cfg.used_wrap, cfg.last_avail_idx,
+				     cfg.avail_wrap);
+			cfg.last_used_idx = cfg.last_avail_idx;
+			cfg.used_wrap = cfg.avail_wrap;
+		}
+	}
+	rc = vdn_vq_init(ring, &cfg);
 	if (rc < 0)
 		vdn_net_logf(dev, RTE_LOG_ERR, "vq %u: bad ring from the driver (num %u): %s", index,
 			     info.num, strerror(-rc));
@@ -57,7 +80,7 @@ static int vq_start(struct vdn_net_dev *dev, struct vdn_net_vq *vq)
 	if (rc < 0 || !ready)
 		return rc;
 	/* Datapath lcores poll: kicks would only cost the driver exits. */
-	vdn_vring_set_notify(&vq->ring, false);
+	vdn_vq_set_notify(&vq->ring, false);
 	atomic_store(&vq->state, VQ_RUNNING);
 	return 0;
 }

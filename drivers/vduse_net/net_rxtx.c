@@ -27,8 +27,8 @@ static inline bool vq_enter(struct vdn_net_vq *vq)
 
 static inline void vq_leave(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct vdn_net_vq *vq)
 {
-	vdn_vring_flush(&vq->ring);
-	if (vdn_vring_need_notify(&vq->ring) && vdn_vduse_vq_irq(dev->vd, vq->index) == 0)
+	vdn_vq_flush(&vq->ring);
+	if (vdn_vq_need_notify(&vq->ring) && vdn_vduse_vq_irq(dev->vd, vq->index) == 0)
 		q->st.irqs++;
 	atomic_store_explicit(&vq->busy, 0, memory_order_release);
 }
@@ -83,7 +83,7 @@ static int reject_packet(struct vdn_net_qp *q, const uint16_t *heads, uint16_t n
 {
 	q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
 	for (uint16_t i = 0; i < nb; i++)
-		vdn_vring_push(&q->rx.ring, heads[i], 0);
+		vdn_vq_push(&q->rx.ring, heads[i], 0);
 	return nb ? VDN_NET_DROP_BAD_CHAIN + 1 : 0;
 }
 
@@ -92,7 +92,7 @@ static int reject_packet(struct vdn_net_qp *q, const uint16_t *heads, uint16_t n
 static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte_mbuf *m,
 		       struct vdn_chain *first, struct vdn_chain *cur)
 {
-	struct vdn_vring *r = &q->rx.ring;
+	struct vdn_vq *r = &q->rx.ring;
 	uint16_t heads[MAX_MRG_BUFS];
 	uint32_t lens[MAX_MRG_BUFS];
 	uint32_t need = VDN_NET_HDR_LEN + m->pkt_len, pos = 0;
@@ -101,7 +101,7 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 
 	while (pos < need) {
 		struct vdn_chain *c = nb == 0 ? first : cur;
-		int rc = vdn_vring_pop(r, c);
+		int rc = vdn_vq_pop(r, c);
 
 		if (rc == -EBADMSG) {
 			/* lib/vring already returned that chain */
@@ -111,13 +111,13 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 		}
 		if (rc <= 0 || nb == MAX_MRG_BUFS) {
 			if (rc > 0)
-				vdn_vring_unpop(r, 1);
-			vdn_vring_unpop(r, nb);
+				vdn_vq_unpop(r, 1);
+			vdn_vq_unpop(r, nb);
 			return VDN_NET_DROP_NO_BUF + 1;
 		}
 		/* RX buffers are write-only and must hold at least the header */
 		if (c->n_out || c->in_len == 0 || (nb == 0 && c->in_len < VDN_NET_HDR_LEN)) {
-			vdn_vring_push(r, c->head, 0);
+			vdn_vq_push(r, c->head, 0);
 			if ((why = reject_packet(q, heads, nb)))
 				return why;
 			continue;
@@ -138,7 +138,7 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 		nb++;
 		if (pos < need && !dev->mrg_rxbuf) {
 			/* one buffer must hold it all without MRG_RXBUF */
-			vdn_vring_unpop(r, nb);
+			vdn_vq_unpop(r, nb);
 			return VDN_NET_DROP_TOO_BIG + 1;
 		}
 	}
@@ -149,7 +149,7 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 	hdr.num_buffers = rte_cpu_to_le_16(nb);
 	vdn_iov_from_buf(first->iov + first->n_out, first->n_in, 0, &hdr, sizeof(hdr));
 	for (uint16_t i = 0; i < nb; i++)
-		vdn_vring_push(r, heads[i], lens[i]);
+		vdn_vq_push(r, heads[i], lens[i]);
 	return 0;
 }
 
@@ -285,7 +285,7 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 {
 	struct vdn_chain c;
 	struct vdn_net_qp *q;
-	struct vdn_vring *r;
+	struct vdn_vq *r;
 	uint16_t cnt = 0;
 
 	if (unlikely(qp >= dev->max_qp))
@@ -298,7 +298,7 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 		cnt = gso_drain(q, mp, pkts, n);
 	/* a super-frame still pending means the burst or the pool is full */
 	while (cnt < n && !q->gso.m) {
-		int rc = vdn_vring_pop(r, &c);
+		int rc = vdn_vq_pop(r, &c);
 
 		if (rc == -EBADMSG) {
 			q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
@@ -312,7 +312,7 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 
 		if (plen < RTE_ETHER_HDR_LEN) {
 			q->st.drop[VDN_NET_DROP_BAD_HDR]++;
-			vdn_vring_push(r, c.head, 0);
+			vdn_vq_push(r, c.head, 0);
 			continue;
 		}
 		vdn_iov_to_buf(c.iov, c.n_out, 0, &hdr, sizeof(hdr));
@@ -322,7 +322,7 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 		/* a TSO frame's limit applies to each of its segments */
 		if (plen > (gso ? VDN_NET_GSO_MAX_FRAME : q->max_pkt)) {
 			q->st.drop[VDN_NET_DROP_TOO_BIG]++;
-			vdn_vring_push(r, c.head, 0);
+			vdn_vq_push(r, c.head, 0);
 			continue;
 		}
 
@@ -331,13 +331,13 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 		if (!m) {
 			/* leave the packet in the ring: the pool refills as the
 			 * port transmits, and we retry on the next burst */
-			vdn_vring_unpop(r, 1);
+			vdn_vq_unpop(r, 1);
 			q->st.drop[VDN_NET_DROP_NO_MBUF]++;
 			break;
 		}
 		if (gso) {
 			/* the copy is ours: the driver gets its buffer back now */
-			vdn_vring_push(r, c.head, 0);
+			vdn_vq_push(r, c.head, 0);
 			rc = gso_begin(dev, q, &hdr, m);
 			if (rc < 0)
 				q->st.drop[rc == -E2BIG ? VDN_NET_DROP_TOO_BIG : VDN_NET_DROP_BAD_HDR]++;
@@ -348,10 +348,10 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 		if (vdn_net_hdr_to_mbuf(&hdr, m, &q->st.sw_csum) < 0) {
 			rte_pktmbuf_free(m);
 			q->st.drop[VDN_NET_DROP_BAD_HDR]++;
-			vdn_vring_push(r, c.head, 0);
+			vdn_vq_push(r, c.head, 0);
 			continue;
 		}
-		vdn_vring_push(r, c.head, 0);
+		vdn_vq_push(r, c.head, 0);
 		q->st.tx_packets++;
 		q->st.tx_bytes += plen;
 		pkts[cnt++] = m;

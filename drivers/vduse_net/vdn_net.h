@@ -44,6 +44,9 @@ struct vdn_net_opts {
 	uint64_t port_tx_offloads;   /* RTE_ETH_TX_OFFLOAD_* of the port */
 	vdn_net_log_fn log;          /* levels are RTE_LOG_* */
 	void *log_opaque;
+	/* offer VIRTIO_F_RING_PACKED; a driver that takes it gets packed
+	 * rings (the kernel's virtio_net always does) */
+	bool packed;
 };
 
 /*

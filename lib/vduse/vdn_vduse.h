@@ -23,6 +23,15 @@
 
 struct vdn_vduse_dev;
 
+/* Where a packed virtqueue stands (VDUSE's vduse_vq_state_packed): ring
+ * positions and the wrap counters that go with them. */
+struct vdn_vduse_vq_packed {
+	uint16_t last_avail_idx;
+	bool avail_wrap;
+	uint16_t last_used_idx;
+	bool used_wrap;
+};
+
 /* What the device model is told.  All optional except where noted. */
 struct vdn_vduse_ops {
 	/* driver wrote `status` (DRIVER_OK starts, 0 resets); return 0 to accept,
@@ -37,6 +46,10 @@ struct vdn_vduse_ops {
 	uint16_t (*get_vq_avail_idx)(void *opaque, uint32_t index);
 	/* (API v1) the driver made vq `index` ready/not ready */
 	void (*vq_ready)(void *opaque, uint32_t index, bool ready);
+	/* as get_vq_avail_idx, once VIRTIO_F_RING_PACKED was negotiated (that
+	 * hook is then not called).  Without it, VDUSE is told what the last
+	 * vdn_vduse_vq_info() reported for the queue. */
+	void (*get_vq_state_packed)(void *opaque, uint32_t index, struct vdn_vduse_vq_packed *st);
 };
 
 /* `level` is a syslog(3) priority: one of these. */
@@ -96,8 +109,10 @@ struct vdn_vduse_vq_info {
 	uint32_t index;
 	uint32_t num;
 	uint64_t desc_iova, avail_iova, used_iova;
-	uint16_t avail_idx;  /* where the ring resumes (split) */
+	uint16_t avail_idx;  /* where the ring resumes (split; packed: = packed.last_avail_idx) */
 	bool ready;
+	bool packed;         /* VIRTIO_F_RING_PACKED negotiated: packed_state is valid */
+	struct vdn_vduse_vq_packed packed_state; /* where a packed ring resumes */
 };
 
 /* VDUSE_VQ_GET_INFO.  -EINVAL bad index. */

@@ -46,6 +46,7 @@ struct iotlb {
 struct vq_state {
 	int kickfd;          /* -1 when none */
 	uint16_t last_avail; /* from the last VDUSE_VQ_GET_INFO */
+	struct vdn_vduse_vq_packed packed; /* likewise, for packed rings */
 };
 
 struct vdn_vduse_dev {

@@ -20,8 +20,10 @@ static void reset(struct vdn_vduse_dev *dev)
 {
 	vdn_vduse_vq_close_kickfds(dev);
 	vdn_vduse_iotlb_unmap_all(dev);
-	for (uint32_t i = 0; i < dev->num_vqs; i++)
+	for (uint32_t i = 0; i < dev->num_vqs; i++) {
 		dev->vqs[i].last_avail = 0;
+		memset(&dev->vqs[i].packed, 0, sizeof(dev->vqs[i].packed));
+	}
 	atomic_store(&dev->driver_features, 0);
 }
 
@@ -55,9 +57,21 @@ static uint32_t get_vq_state(struct vdn_vduse_dev *dev, const struct vduse_vq_st
 {
 	if (q->index >= dev->num_vqs)
 		return VDUSE_REQ_RESULT_FAILED;
+	resp->vq_state.index = q->index;
+	/* The kernel reads the union the same way it fills VQ_GET_INFO's. */
+	if (atomic_load(&dev->driver_features) & (1ULL << VIRTIO_F_RING_PACKED)) {
+		struct vdn_vduse_vq_packed st = dev->vqs[q->index].packed;
+
+		if (dev->ops.get_vq_state_packed)
+			dev->ops.get_vq_state_packed(dev->opaque, q->index, &st);
+		resp->vq_state.packed.last_avail_idx = st.last_avail_idx;
+		resp->vq_state.packed.last_avail_counter = st.avail_wrap;
+		resp->vq_state.packed.last_used_idx = st.last_used_idx;
+		resp->vq_state.packed.last_used_counter = st.used_wrap;
+		return VDUSE_REQ_RESULT_OK;
+	}
 	uint16_t idx = dev->ops.get_vq_avail_idx ? dev->ops.get_vq_avail_idx(dev->opaque, q->index)
 						 : dev->vqs[q->index].last_avail;
-	resp->vq_state.index = q->index;
 	resp->vq_state.split.avail_index = idx;
 	return VDUSE_REQ_RESULT_OK;
 }

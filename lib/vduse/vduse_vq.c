@@ -27,10 +27,24 @@ int vdn_vduse_vq_info(struct vdn_vduse_dev *dev, uint32_t index, struct vdn_vdus
 	info->desc_iova = vi.desc_addr;
 	info->avail_iova = vi.driver_addr;
 	info->used_iova = vi.device_addr;
-	info->avail_idx = vi.split.avail_index;
 	info->ready = vi.ready;
+	/* The kernel fills the union by the features the driver acked. */
+	info->packed = vdn_vduse_driver_features(dev) & (1ULL << VIRTIO_F_RING_PACKED);
+	if (info->packed) {
+		info->packed_state = (struct vdn_vduse_vq_packed){
+			.last_avail_idx = vi.packed.last_avail_idx,
+			.avail_wrap = vi.packed.last_avail_counter,
+			.last_used_idx = vi.packed.last_used_idx,
+			.used_wrap = vi.packed.last_used_counter,
+		};
+		info->avail_idx = vi.packed.last_avail_idx;
+	} else {
+		memset(&info->packed_state, 0, sizeof(info->packed_state));
+		info->avail_idx = vi.split.avail_index;
+	}
 	/* GET_VQ_STATE falls back to this when the model has no hook */
-	dev->vqs[index].last_avail = vi.split.avail_index;
+	dev->vqs[index].last_avail = info->avail_idx;
+	dev->vqs[index].packed = info->packed_state;
 	return 0;
 }
 

@@ -109,6 +109,8 @@ struct vdn_vring {
 	uint16_t used_idx;        /* used idx last published by flush */
 	uint16_t avail_idx;       /* avail idx last read (and checked) */
 	uint16_t signalled_used;  /* used idx at the last notification decision */
+	uint16_t skipped;         /* avail entries consumed with no used entry
+	                           * (head out of range), so never in flight */
 	bool signalled_valid;
 	bool event_idx;
 	bool indirect;
@@ -136,7 +138,9 @@ int vdn_vring_init(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg);
 /*
  * Number of chains the driver has made available and we have not popped.
  * Returns -EIO (and counts VDN_VRING_E_AVAIL_IDX) if avail idx claims more
- * than num entries.
+ * than num chains outstanding: not yet popped, popped but not yet pushed,
+ * or given back by unpop, together (a driver cannot have more with num
+ * distinct heads).
  */
 int vdn_vring_avail_count(struct vdn_vring *vr);
 

@@ -146,6 +146,7 @@ int vdn_vring_pop(struct vdn_vring *vr, struct vdn_chain *c)
 		/* No valid id to return: consuming the entry keeps the queue
 		 * moving; the driver's accounting is broken either way. */
 		vr->stats.bad[VDN_VRING_E_HEAD_RANGE]++;
+		vr->skipped++;
 		return -EBADMSG;
 	}
 	if (!walk_chain(&w, vr, head)) {

@@ -67,8 +67,12 @@ int vdn_vring_avail_count(struct vdn_vring *vr)
 	/* Acquire: ring entries read after this must be at least as new. */
 	uint16_t idx = le16_load(&ring_avail(vr)->idx, __ATOMIC_ACQUIRE);
 	uint16_t n = idx - vr->last_avail_idx;
+	/* Measured from the used side, not from what we popped: chains in
+	 * flight still hold their heads, so a driver offering the same head
+	 * again would otherwise get more than num chains accepted. */
+	uint16_t outstanding = idx - vr->shadow_used_idx - vr->skipped;
 
-	if (n > vr->num) {
+	if (n > vr->num || outstanding > vr->num) {
 		vr->stats.bad[VDN_VRING_E_AVAIL_IDX]++;
 		return -EIO;
 	}

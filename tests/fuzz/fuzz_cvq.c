@@ -65,7 +65,7 @@ struct laid {
 
 struct fz_state {
 	struct fz_arena a;
-	struct vdn_vring vr;
+	struct vdn_vq vr;
 	struct vdn_net_ctrl ctrl, ref;
 	struct laid req[NUM];
 	unsigned int nreq;
@@ -232,7 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	cfg.xlate_ctx = &s.a;
-	FZ_ASSERT(vdn_vring_init(&s.vr, &cfg) == 0);
+	FZ_ASSERT(vdn_vq_init(&s.vr, &cfg) == 0);
 	for (unsigned int round = 0;; round++) {
 		unsigned int changed = 0, budget = 1 + (h.budget & 0x7f) % 16;
 		bool more;
@@ -241,7 +241,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the ring is well formed: every chain is consumed, none lost */
 		FZ_ASSERT(n >= 0 && (unsigned int)n <= budget);
 		FZ_ASSERT(round <= s.nreq);
-		vdn_vring_flush(&s.vr);
+		vdn_vq_flush(&s.vr);
 		check_state(&s.ctrl);
 		if (!more)
 			break;

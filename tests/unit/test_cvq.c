@@ -30,7 +30,7 @@ static const uint8_t MCAST2[6] = { 0x01, 0x00, 0x5e, 0x7f, 0x00, 0x01 };
 struct fx {
 	struct arena a;
 	struct drv_ring d;
-	struct vdn_vring vr;
+	struct vdn_vq vr;
 	struct vdn_net_ctrl c;
 	uint64_t req, ack;  /* request / ack buffers in the arena */
 	unsigned int changed;
@@ -49,7 +49,7 @@ static void fx_init(uint64_t features)
 		return;
 	}
 	drv_cfg(&F.d, &cfg);
-	CHECK_EQ(vdn_vring_init(&F.vr, &cfg), 0);
+	CHECK_EQ(vdn_vq_init(&F.vr, &cfg), 0);
 	F.req = arena_alloc(&F.a, 3 * VDN_NET_CVQ_MAX_CMD, 8);
 	F.ack = arena_alloc(&F.a, 64, 8);
 	vdn_net_ctrl_reset(&F.c, features, MAC, 4);
@@ -64,7 +64,7 @@ static void serve_one(uint32_t *len, uint8_t *ack)
 	F.changed = 0;
 	CHECK_EQ(vdn_net_cvq_serve(&F.vr, &F.c, 32, &F.changed, &more), 1);
 	CHECK(!more);
-	vdn_vring_flush(&F.vr);
+	vdn_vq_flush(&F.vr);
 	CHECK(drv_get_used(&F.d, &id, len));
 	*ack = *(uint8_t *)arena_ptr(&F.a, F.ack);
 }
@@ -475,7 +475,7 @@ static void test_malformed_chains(void)
 	drv_publish(&F.d, 1000);
 	F.changed = 0;
 	CHECK_EQ(vdn_net_cvq_serve(&F.vr, &F.c, 32, &F.changed, &more), 1);
-	vdn_vring_flush(&F.vr);
+	vdn_vq_flush(&F.vr);
 	CHECK(!drv_get_used(&F.d, &id, &len));
 	/* and the queue still works afterwards */
 	CHECK_EQ(on_off(VIRTIO_NET_CTRL_RX_PROMISC, 1), VIRTIO_NET_OK);
@@ -500,10 +500,10 @@ static void test_budget(void)
 							{ F.ack + (uint64_t)i, 1, true } }, 2) >= 0);
 	CHECK_EQ(vdn_net_cvq_serve(&F.vr, &F.c, 32, &F.changed, &more), 32);
 	CHECK(more);
-	vdn_vring_flush(&F.vr);
+	vdn_vq_flush(&F.vr);
 	CHECK_EQ(vdn_net_cvq_serve(&F.vr, &F.c, 32, &F.changed, &more), 8);
 	CHECK(!more);
-	vdn_vring_flush(&F.vr);
+	vdn_vq_flush(&F.vr);
 	while (drv_get_used(&F.d, &id, &len))
 		acked += len == 1;
 	CHECK_EQ(acked, 40);

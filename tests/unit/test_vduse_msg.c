@@ -21,6 +21,9 @@ struct model {
 	int inval_calls;
 	uint64_t inval_start, inval_last;
 	uint16_t avail[2];
+	int avail_calls;
+	struct vdn_vduse_vq_packed packed[2];
+	int packed_calls;
 };
 
 static int m_status(void *opaque, uint8_t old, uint8_t status)
@@ -44,13 +47,25 @@ static void m_inval(void *opaque, uint64_t start, uint64_t last)
 
 static uint16_t m_avail(void *opaque, uint32_t index)
 {
-	return ((struct model *)opaque)->avail[index];
+	struct model *m = opaque;
+
+	m->avail_calls++;
+	return m->avail[index];
+}
+
+static void m_packed(void *opaque, uint32_t index, struct vdn_vduse_vq_packed *st)
+{
+	struct model *m = opaque;
+
+	m->packed_calls++;
+	*st = m->packed[index];
 }
 
 static const struct vdn_vduse_ops full_ops = {
 	.set_status = m_status,
 	.iotlb_invalidate = m_inval,
 	.get_vq_avail_idx = m_avail,
+	.get_vq_state_packed = m_packed,
 };
 
 struct rig {
@@ -169,6 +184,56 @@ static void test_vq_state(void)
 	rig_down(&r);
 }
 
+/* Once RING_PACKED is negotiated the kernel reads the packed half of the
+ * answer's union: positions and wrap counters from the packed hook. */
+static void test_vq_state_packed(void)
+{
+	struct rig r;
+	struct vduse_dev_response resp;
+
+	rig_up(&r, &full_ops);
+	/* as VDUSE_DEV_GET_FEATURES would have reported at FEATURES_OK */
+	atomic_store(&r.dev->driver_features, 1ULL << VIRTIO_F_RING_PACKED);
+	r.m.avail[1] = 0xbeef;
+	r.m.packed[1] = (struct vdn_vduse_vq_packed){
+		.last_avail_idx = 0x1234, .avail_wrap = false, .last_used_idx = 0x1230, .used_wrap = true,
+	};
+	struct vduse_dev_request req = { .type = VDUSE_GET_VQ_STATE, .vq_state.index = 1 };
+	roundtrip(&r, &req, VDUSE_REQ_RESULT_OK, &resp);
+	CHECK_EQ(resp.vq_state.index, 1);
+	CHECK_EQ(resp.vq_state.packed.last_avail_idx, 0x1234);
+	CHECK_EQ(resp.vq_state.packed.last_avail_counter, 0);
+	CHECK_EQ(resp.vq_state.packed.last_used_idx, 0x1230);
+	CHECK_EQ(resp.vq_state.packed.last_used_counter, 1);
+	CHECK_EQ(r.m.packed_calls, 1);
+	CHECK_EQ(r.m.avail_calls, 0);
+	req.vq_state.index = 2;
+	roundtrip(&r, &req, VDUSE_REQ_RESULT_FAILED, NULL);
+	CHECK_EQ(r.m.packed_calls, 1);
+
+	/* a reset forgets the features: split again */
+	struct vduse_dev_request st = { .type = VDUSE_SET_STATUS, .s.status = 0 };
+	roundtrip(&r, &st, VDUSE_REQ_RESULT_OK, NULL);
+	req.vq_state.index = 1;
+	roundtrip(&r, &req, VDUSE_REQ_RESULT_OK, &resp);
+	CHECK_EQ(resp.vq_state.split.avail_index, 0xbeef);
+	CHECK_EQ(r.m.packed_calls, 1);
+	CHECK_EQ(r.m.avail_calls, 1);
+	rig_down(&r);
+
+	/* without the hook: what VQ_GET_INFO said last (nothing yet: zeros) */
+	rig_up(&r, NULL);
+	atomic_store(&r.dev->driver_features, 1ULL << VIRTIO_F_RING_PACKED);
+	r.dev->vqs[0].packed = (struct vdn_vduse_vq_packed){ 7, true, 5, true };
+	req.vq_state.index = 0;
+	roundtrip(&r, &req, VDUSE_REQ_RESULT_OK, &resp);
+	CHECK_EQ(resp.vq_state.packed.last_avail_idx, 7);
+	CHECK_EQ(resp.vq_state.packed.last_avail_counter, 1);
+	CHECK_EQ(resp.vq_state.packed.last_used_idx, 5);
+	CHECK_EQ(resp.vq_state.packed.last_used_counter, 1);
+	rig_down(&r);
+}
+
 static void test_iotlb_update(void)
 {
 	struct rig r;
@@ -242,6 +307,7 @@ int main(void)
 {
 	RUN(test_status_sequence);
 	RUN(test_vq_state);
+	RUN(test_vq_state_packed);
 	RUN(test_iotlb_update);
 	RUN(test_unknown_and_batch);
 	RUN(test_args);

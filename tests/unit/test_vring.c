@@ -845,6 +845,53 @@ static void test_avail_idx_jump(void)
 	arena_fini(&f.a);
 }
 
+/* A head already in flight offered again: counted from what we popped the
+ * window still had room, but the driver cannot have more than num chains
+ * outstanding, so the index is corrupt. */
+static void test_avail_idx_in_flight(void)
+{
+	enum { NUM = 4 };
+	struct fx f;
+	int heads[NUM];
+
+	if (!fx_init(&f, NUM, false, false, 65533))
+		return;
+	uint64_t b = buf(&f, 16 * NUM);
+	for (int k = 0; k < NUM; k++)
+		heads[k] = drv_add(&f.d, &(struct drv_seg){ b + 16 * k, 16, true }, 1);
+	for (int k = 0; k < NUM; k++)
+		CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
+	/* two of them given back: still outstanding, just not popped */
+	vdn_vring_unpop(&f.vr, 2);
+	CHECK_EQ(vdn_vring_avail_count(&f.vr), 2);
+	drv_publish(&f.d, (uint16_t)heads[0]);
+	CHECK_EQ(vdn_vring_avail_count(&f.vr), -EIO);
+	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 1);
+	/* the cached entries still pop; the next read of the index fails */
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
+	CHECK_EQ(f.c.head, heads[2]);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
+	CHECK_EQ(f.c.head, heads[3]);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
+	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 2);
+	CHECK_EQ(vdn_vring_last_avail(&f.vr), (uint16_t)(65533 + NUM));
+	/* staged (not yet flushed) used entries count as returned: with
+	 * heads[0] pushed, its reuse is legal and the full ring moves on */
+	vdn_vring_push(&f.vr, (uint16_t)heads[0], 0);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
+	CHECK_EQ(f.c.head, heads[0]);
+	CHECK(f.c.iov[0].base == arena_ptr(&f.a, b));
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 0);
+	for (int k = 1; k < NUM; k++)
+		vdn_vring_push(&f.vr, (uint16_t)heads[k], 0);
+	vdn_vring_push(&f.vr, (uint16_t)heads[0], 0);
+	vdn_vring_flush(&f.vr);
+	CHECK_EQ(drv_used_idx(&f.d), (uint16_t)(65533 + NUM + 1));
+	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 2);
+	CHECK_EQ(bad_total(&f.vr.stats), 2);
+	arena_fini(&f.a);
+}
+
 /* Push and publish n used entries (ids need not be real for notify tests). */
 static void complete(struct fx *f, int n)
 {
@@ -1021,6 +1068,7 @@ int main(void)
 	RUN(test_too_many_iov);
 	RUN(test_len_overflow);
 	RUN(test_avail_idx_jump);
+	RUN(test_avail_idx_in_flight);
 	RUN(test_notify_event_idx);
 	RUN(test_notify_flags);
 	RUN(test_set_notify);

@@ -3,12 +3,18 @@
 #   peer netns [vb 10.0.0.2] --veth-- va <AF_XDP> vdnet <VDUSE> eth0 [ctr netns 10.0.0.1]
 # ping, TCP both ways (iperf3 + a checksummed transfer), link toggling from
 # the daemon seen as carrier in the container, clean teardown, restart.
+# Argument `packed` (or VDN_PACKED=1): the device also offers packed rings,
+# which virtio_net then takes; without it they must not even be offered.
 . "$VDN_REPO/tests/vm/lib/helpers.sh"
 MAC=02:00:00:00:00:10
 LOG=/tmp/vdnet.log
 XFER="$VDN_REPO/tests/vm/progs/tcp_xfer.py"
+PACKED=0 DEV_EXTRA=""
+if [ "${1:-}" = packed ] || [ "${VDN_PACKED:-0}" = 1 ]; then
+	PACKED=1 DEV_EXTRA=",packed=on"
+fi
 VDNET_ARGS=(-l 0-1 $VM_EAL --vdev net_af_xdp0,iface=va -- --idle-sleep 20
-	--device name=vdn0,port=net_af_xdp0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC
+	--device name=vdn0,port=net_af_xdp0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC$DEV_EXTRA
 	--socket /run/vdnet.sock)
 
 step "setup: netns peer + ctr, veth va/vb"
@@ -25,6 +31,15 @@ ip -n ctr link set eth0 up
 expect_eq "eth0 MAC in ctr" "$(ip netns exec ctr cat /sys/class/net/eth0/address)" "$MAC"
 ip netns exec ctr ethtool -k eth0 | grep -qx "tcp-segmentation-offload: on" || fail "eth0 has no TSO (HOST_TSO4/6 not negotiated)"
 wait_for 20 sh -c "ip netns exec ctr cat /sys/class/net/eth0/carrier | grep -qx 1" || fail "eth0 has no carrier"
+
+step "ring layout: RING_PACKED (bit 34) negotiated iff packed=on"
+"$BUILD/app/vdnet" --connect /run/vdnet.sock show device vdn0 >/tmp/show-dev.txt || fail "show device failed"
+offered=$(awk '$1 == "features" && $2 == "offered" {print $3}' /tmp/show-dev.txt)
+negotiated=$(awk '$1 == "features" && $2 == "negotiated" {print $3}' /tmp/show-dev.txt)
+[ -n "$offered" ] && [ -n "$negotiated" ] || { cat /tmp/show-dev.txt; fail "show device printed no features"; }
+expect_eq "RING_PACKED offered" "$(((offered >> 34) & 1))" "$PACKED"
+expect_eq "RING_PACKED negotiated" "$(((negotiated >> 34) & 1))" "$PACKED"
+ok "features negotiated $negotiated"
 
 step "ping 20 packets from the container"
 out=$(ip netns exec ctr ping -c 20 -i 0.2 -W 2 10.0.0.2) || { echo "$out"; cat "$LOG"; fail "ping failed"; }

@@ -6,7 +6,13 @@
 # then a client asking for packed rings (split if the device does not offer
 # them), then a third client after the previous one
 # quit, on hugepages: the device resets and serves it without vdnet restarting.
+# Argument `packed`: the device offers packed rings (packed=on), so the
+# second client must get them; the others still ask for split only.
 . "$VDN_REPO/tests/vm/lib/helpers.sh"
+PACKED=0 DEV_EXTRA=""
+if [ "${1:-}" = packed ]; then
+	PACKED=1 DEV_EXTRA=",packed=on"
+fi
 LOG=/tmp/vdnet.log
 N_TX=96   # testpmd -> peer: 6 bursts of 16
 N_RX=50   # peer -> testpmd
@@ -26,7 +32,7 @@ make_veth va vb peer
 
 step "start vdnet with a vhost-vdpa device"
 vdnet_start "$LOG" -l 0-1 $VM_EAL --log-level=vdnet:debug --vdev net_af_xdp0,iface=va -- --idle-sleep 20 \
-	--device name=vh0,port=net_af_xdp0,bus=vhost,mac=$TP_MAC --socket /run/vdnet.sock
+	--device name=vh0,port=net_af_xdp0,bus=vhost,mac=$TP_MAC$DEV_EXTRA --socket /run/vdnet.sock
 VHOST=$(sed -n 's/.*device vh0: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' "$LOG" | head -1)
 [ -n "$VHOST" ] || { cat "$LOG"; fail "vdnet did not name a vhost-vdpa char device"; }
 [ -c "$VHOST" ] || fail "$VHOST is not a character device"
@@ -145,16 +151,17 @@ wait_for 10 grep -q "vh0: driver stopped\|status 0x[0-9a-f]* -> 0\b" "$LOG" ||
 	{ cat "$LOG"; fail "vdnet saw no reset when testpmd quit"; }
 ok "device reset when the client quit"
 
-step "client 2: asks for packed rings; the device offers none, so split again"
+step "client 2: asks for packed rings (split unless the device offers them)"
 tp_start ",packed_vq=1"
 exchange "packed asked"
 tp_quit
 feat=$(grep -o "vh0: driver running: features 0x[0-9a-f]*" "$LOG" | tail -1 | awk '{print $NF}')
 [ -n "$feat" ] || fail "vdnet logged no negotiated features"
-# The counts above passed either way; which ring layout carried them depends
-# on whether the device offers RING_PACKED (bit 34; it does not yet).
-if [ $(((feat >> 34) & 1)) = 1 ]; then
-	ok "packed rings negotiated (features $feat)"
+# The counts above are exact either way; the layout that carried them is
+# RING_PACKED (bit 34) exactly when the device offered it.
+expect_eq "RING_PACKED negotiated by the packed_vq=1 client" "$(((feat >> 34) & 1))" "$PACKED"
+if [ $PACKED = 1 ]; then
+	ok "packed rings carried the exact counts (features $feat)"
 else
 	ok "no RING_PACKED offered: the client fell back to split rings (features $feat)"
 fi
