@@ -43,27 +43,13 @@ static uint64_t buf(struct fx *f, uint32_t len)
 
 static void fill(struct fx *f, uint64_t iova, uint32_t len, uint8_t seed)
 {
-	uint8_t *p = arena_ptr(&f->a, iova);
-
-	for (uint32_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed + i * 7);
+	arena_fill(&f->a, iova, len, seed);
 }
 
 /* Every segment must lie inside one mapping that grants its access. */
 static void check_chain_in_arena(struct fx *f)
 {
-	for (unsigned int i = 0; i < f->c.n_out + f->c.n_in; i++)
-		CHECK(arena_covers(&f->a, f->c.iov[i].base, f->c.iov[i].len,
-				   i < f->c.n_out ? VDN_ACCESS_READ : VDN_ACCESS_WRITE));
-}
-
-static uint64_t bad_total(const struct vdn_vring_stats *s)
-{
-	uint64_t n = 0;
-
-	for (int i = 0; i < VDN_VRING_E__COUNT; i++)
-		n += s->bad[i];
-	return n;
+	CHECK(arena_covers_chain(&f->a, &f->c));
 }
 
 /* Return the chain just popped, empty, and check the driver gets it. */
@@ -276,7 +262,7 @@ static void test_basic(void)
 	/* mixed, with content round trip */
 	expect_good(&f);
 	CHECK_EQ(f.vr.stats.popped, 3);
-	CHECK_EQ(bad_total(&f.vr.stats), 0);
+	CHECK_EQ(vring_bad_total(&f.vr.stats), 0);
 	arena_fini(&f.a);
 }
 
@@ -381,7 +367,7 @@ static void test_wrap(void)
 	CHECK_EQ(vdn_vring_last_avail(&f.vr), (uint16_t)done);
 	CHECK_EQ(drv_used_idx(&f.d), (uint16_t)done);
 	CHECK(done > 65536);
-	CHECK_EQ(bad_total(&f.vr.stats), 0);
+	CHECK_EQ(vring_bad_total(&f.vr.stats), 0);
 	arena_fini(&f.a);
 }
 
@@ -645,7 +631,7 @@ static void test_malformed(void)
 	drv_publish(&f.d, 0);
 	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EBADMSG);
 	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_LOOP], 2);
-	CHECK_EQ(bad_total(&f.vr.stats), 2);
+	CHECK_EQ(vring_bad_total(&f.vr.stats), 2);
 	vdn_vring_flush(&f.vr);
 	for (int k = 0; k < 3; k++) {
 		CHECK(drv_get_used(&f.d, &id, &len));
@@ -841,7 +827,7 @@ static void test_avail_idx_jump(void)
 	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 0);
 	expect_good(&f);
 	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 4);
-	CHECK_EQ(bad_total(&f.vr.stats), 4);
+	CHECK_EQ(vring_bad_total(&f.vr.stats), 4);
 	arena_fini(&f.a);
 }
 
@@ -888,7 +874,7 @@ static void test_avail_idx_in_flight(void)
 	vdn_vring_flush(&f.vr);
 	CHECK_EQ(drv_used_idx(&f.d), (uint16_t)(65533 + NUM + 1));
 	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 2);
-	CHECK_EQ(bad_total(&f.vr.stats), 2);
+	CHECK_EQ(vring_bad_total(&f.vr.stats), 2);
 	arena_fini(&f.a);
 }
 

@@ -57,26 +57,13 @@ static uint64_t buf(struct fx *f, uint32_t len)
 
 static void fill(struct fx *f, uint64_t iova, uint32_t len, uint8_t seed)
 {
-	uint8_t *p = arena_ptr(&f->a, iova);
-
-	for (uint32_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(seed + i * 7);
+	arena_fill(&f->a, iova, len, seed);
 }
 
+/* Every segment must lie inside one mapping that grants its access. */
 static void check_chain_in_arena(struct fx *f)
 {
-	for (unsigned int i = 0; i < f->c.n_out + f->c.n_in; i++)
-		CHECK(arena_covers(&f->a, f->c.iov[i].base, f->c.iov[i].len,
-				   i < f->c.n_out ? VDN_ACCESS_READ : VDN_ACCESS_WRITE));
-}
-
-static uint64_t bad_total(const struct vdn_vring_stats *s)
-{
-	uint64_t n = 0;
-
-	for (int i = 0; i < VDN_VRING_E__COUNT; i++)
-		n += s->bad[i];
-	return n;
+	CHECK(arena_covers_chain(&f->a, &f->c));
 }
 
 static uint16_t next_id(const struct fx *f)
@@ -332,7 +319,7 @@ static void test_basic(void)
 
 	expect_good(&f);
 	CHECK_EQ(st(&f)->popped, 3);
-	CHECK_EQ(bad_total(st(&f)), 0);
+	CHECK_EQ(vring_bad_total(st(&f)), 0);
 	arena_fini(&f.a);
 }
 
@@ -415,7 +402,7 @@ static void wrap_run(uint16_t num, uint16_t pos, bool wrap)
 	}
 	CHECK_EQ(st(&f)->popped, done);
 	CHECK(done >= OPS);
-	CHECK_EQ(bad_total(st(&f)), 0);
+	CHECK_EQ(vring_bad_total(st(&f)), 0);
 	check_positions(&f);
 	arena_fini(&f.a);
 }
@@ -592,7 +579,7 @@ static void test_unpop(void)
 	}
 	CHECK_EQ(vdn_vq_pop(&f.vq, &f.c), 0);
 	CHECK_EQ(st(&f)->popped, 3);
-	CHECK_EQ(bad_total(st(&f)), 0);
+	CHECK_EQ(vring_bad_total(st(&f)), 0);
 	/* more than was popped: capped at what the ring remembers */
 	vdn_vq_unpop(&f.vq, 5);
 	CHECK_EQ(vdn_vq_last_avail(&f.vq), 5);
@@ -855,7 +842,7 @@ static void test_malformed(void)
 	CHECK_EQ(vdn_vq_pop(&f.vq, &f.c), 1);
 	check_chain_in_arena(&f);
 	give_back(&f);
-	CHECK_EQ(bad_total(st(&f)), 3 + 3 + 3 + 1 + 5 + 0);
+	CHECK_EQ(vring_bad_total(st(&f)), 3 + 3 + 3 + 1 + 5 + 0);
 	check_positions(&f);
 	arena_fini(&f.a);
 
@@ -869,7 +856,7 @@ static void test_malformed(void)
 	pdrv_commit(&f.d, 16, id);
 	CHECK_EQ(vdn_vq_pop(&f.vq, &f.c), -EBADMSG);
 	CHECK_EQ(st(&f)->bad[VDN_VRING_E_LOOP], 1);
-	CHECK_EQ(bad_total(st(&f)), 1);
+	CHECK_EQ(vring_bad_total(st(&f)), 1);
 	vdn_vq_flush(&f.vq);
 	CHECK(!pdrv_get_used(&f.d, &gid, &glen));
 	/* the whole lap was consumed; nothing is read twice */

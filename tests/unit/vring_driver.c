@@ -121,6 +121,32 @@ bool arena_covers(const struct arena *a, const void *p, uint64_t len, int access
 	return true;
 }
 
+void arena_fill(struct arena *a, uint64_t iova, uint32_t len, uint8_t seed)
+{
+	uint8_t *p = arena_ptr(a, iova);
+
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+}
+
+bool arena_covers_chain(const struct arena *a, const struct vdn_chain *c)
+{
+	for (unsigned int i = 0; i < c->n_out + c->n_in; i++)
+		if (!arena_covers(a, c->iov[i].base, c->iov[i].len,
+				  i < c->n_out ? VDN_ACCESS_READ : VDN_ACCESS_WRITE))
+			return false;
+	return true;
+}
+
+uint64_t vring_bad_total(const struct vdn_vring_stats *s)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < VDN_VRING_E__COUNT; i++)
+		n += s->bad[i];
+	return n;
+}
+
 int drv_init(struct drv_ring *r, struct arena *a, uint16_t num, uint16_t start)
 {
 	memset(r, 0, sizeof(*r));

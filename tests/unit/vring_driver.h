@@ -56,6 +56,12 @@ void arena_set(struct arena *a, unsigned int first, unsigned int n, int perm, ui
 void *arena_xlate(void *ctx, uint64_t iova, uint64_t *len, int access);
 /* Does [p, p + len) lie inside one mapping of the arena that allows access? */
 bool arena_covers(const struct arena *a, const void *p, uint64_t len, int access);
+/* Write a pattern derived from seed over [iova, iova + len). */
+void arena_fill(struct arena *a, uint64_t iova, uint32_t len, uint8_t seed);
+/* Does every segment of c lie inside one mapping granting its access? */
+bool arena_covers_chain(const struct arena *a, const struct vdn_chain *c);
+/* Malformed chains counted, all reasons together. */
+uint64_t vring_bad_total(const struct vdn_vring_stats *s);
 
 #define DRV_MAX_NUM 1024
 
