@@ -216,15 +216,10 @@ static void stats_json(FILE *f, struct vdnet *v, unsigned int i)
 			", \"tx_packets\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"irqs\": %" PRIu64
 			", \"sw_csum\": %" PRIu64 ", \"drops\": {", q ? ", " : "", q, s.rx_packets,
 			s.rx_bytes, s.tx_packets, s.tx_bytes, s.irqs, s.sw_csum);
-		for (int r = 0; r < VDN_NET_DROP__COUNT; r++) {
+		for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
 			fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", vdn_net_drop_str(r), s.drop[r]);
-			tot.drop[r] += s.drop[r];
-		}
 		fprintf(f, "}}");
-		tot.rx_packets += s.rx_packets;
-		tot.rx_bytes += s.rx_bytes;
-		tot.tx_packets += s.tx_packets;
-		tot.tx_bytes += s.tx_bytes;
+		vdnet_stats_add(&tot, &s);
 	}
 	fprintf(f, "], \"total\": {\"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
 		", \"tx_packets\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"drops\": {",

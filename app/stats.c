@@ -40,6 +40,19 @@ int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net
 	return 0;
 }
 
+void vdnet_stats_add(struct vdn_net_q_stats *tot, const struct vdn_net_q_stats *s)
+{
+	tot->rx_packets += s->rx_packets;
+	tot->rx_bytes += s->rx_bytes;
+	tot->tx_packets += s->tx_packets;
+	tot->tx_bytes += s->tx_bytes;
+	for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
+		tot->drop[r] += s->drop[r];
+	tot->irqs += s->irqs;
+	tot->sw_csum += s->sw_csum;
+	tot->gso_segs += s->gso_segs;
+}
+
 void vdnet_stats_clear(struct vdnet *v)
 {
 	for (unsigned int i = 0; i < v->n_dev; i++)

@@ -27,21 +27,32 @@ static int tel_devices(const char *cmd, const char *params, struct rte_tel_data 
 	return 0;
 }
 
+/* The device named by the endpoint's parameter, with the command lock held
+ * on success (the caller unlocks). */
+static int lock_dev(const char *params, struct vdnet_dev **dev)
+{
+	if (!params || !*params)
+		return -EINVAL;
+	vdnet_cmd_lock();
+	*dev = vdnet_cmd_dev(tv, params);
+	if (!*dev) {
+		vdnet_cmd_unlock();
+		return -ENODEV;
+	}
+	return 0;
+}
+
 static int tel_device(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct vdn_net_info info;
 	struct vdnet_dev *dev;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE], port[RTE_ETH_NAME_MAX_LEN] = "";
+	int rc;
 
 	(void)cmd;
-	if (!params || !*params)
-		return -EINVAL;
-	vdnet_cmd_lock();
-	dev = vdnet_cmd_dev(tv, params);
-	if (!dev) {
-		vdnet_cmd_unlock();
-		return -ENODEV;
-	}
+	rc = lock_dev(params, &dev);
+	if (rc)
+		return rc;
 	vdn_net_info(dev->net, &info);
 	rte_ether_format_addr(mac, sizeof(mac), &info.mac);
 	rte_eth_dev_get_name_by_port(dev->port_id, port);
@@ -93,16 +104,12 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	struct vdn_net_info info;
 	struct vdnet_dev *dev;
 	unsigned int i;
+	int rc;
 
 	(void)cmd;
-	if (!params || !*params)
-		return -EINVAL;
-	vdnet_cmd_lock();
-	dev = vdnet_cmd_dev(tv, params);
-	if (!dev) {
-		vdnet_cmd_unlock();
-		return -ENODEV;
-	}
+	rc = lock_dev(params, &dev);
+	if (rc)
+		return rc;
 	i = vdnet_cmd_dev_index(tv, dev);
 	vdn_net_info(dev->net, &info);
 	rte_tel_data_start_dict(d);
@@ -112,14 +119,7 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 
 		if (vdnet_stats_get(tv, i, q, &s))
 			continue;
-		tot.rx_packets += s.rx_packets;
-		tot.rx_bytes += s.rx_bytes;
-		tot.tx_packets += s.tx_packets;
-		tot.tx_bytes += s.tx_bytes;
-		tot.irqs += s.irqs;
-		tot.sw_csum += s.sw_csum;
-		for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
-			tot.drop[r] += s.drop[r];
+		vdnet_stats_add(&tot, &s);
 		qd = rte_tel_data_alloc();
 		if (!qd)
 			continue;

@@ -112,6 +112,8 @@ int vdnet_stats_print(FILE *f, struct vdnet *v, const char *name, struct vdnet_s
 /* Queue pair `qp` of v->dev[i] since the last vdnet_stats_clear(). */
 int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net_q_stats *s);
 void vdnet_stats_clear(struct vdnet *v);
+/* Add every counter of `s` into `tot` (device totals over queue pairs). */
+void vdnet_stats_add(struct vdn_net_q_stats *tot, const struct vdn_net_q_stats *s);
 
 /* cmd.c: the command set shared by the console, --cmdfile and the socket.
  * Runs one command line, writes its output to `out`; 0 or -errno, with a
