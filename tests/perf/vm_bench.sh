@@ -29,7 +29,7 @@ fi
 ninja -C "$BUILD" app/vdnet >/dev/null || { echo "vm_bench.sh: build failed" >&2; exit 2; }
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "host: ${model:-unknown cpu}, $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg); guest: kernel $KERNEL under QEMU TCG"
-# 6 iperf3 runs per rep plus boot and set-up
-timeout=$((120 + REPS * 6 * (SECS + 15)))
+# 9 iperf3 runs per rep plus boot and set-up
+timeout=$((120 + REPS * 9 * (SECS + 15)))
 VDN_BUILD=$BUILD exec "$REPO/tests/vm/run.sh" --kernel "$KERNEL" --timeout "$timeout" \
 	"$REPO/tests/perf/vm_iperf.sh" "$REPS" "$SECS"
