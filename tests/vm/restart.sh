@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Crash and restart without losing the interface (issue 8, item 4):
+#   peer netns [vb 10.0.0.2] --veth-- va <AF_XDP> vdnet <VDUSE> eth0 [ctr netns 10.0.0.1]
+# 1. iperf3 (TCP, ctr -> peer) and a timestamped ping run; vdnet gets
+#    SIGKILL; eth0 stays in ctr with its ifindex, /dev/vduse/vdn0 and the
+#    state file stay;
+# 2. vdnet started again with the same arguments takes the device over;
+#    the ping answers again, the same iperf3 connection finishes; prints
+#    outage_ms=... lost_packets=...;
+# 3. SIGTERM then tears everything down (state file included);
+# 4. after another SIGKILL, a restart asking for a different device is
+#    refused and leaves the device alone; reattach=never replaces it.
+. "$VDN_REPO/tests/vm/lib/helpers.sh"
+MAC=02:00:00:00:00:30
+LOG=/tmp/vdnet.log
+SOCK=/run/vdnet.sock
+STATE=/run/vdnet/vdn0.state
+DEV="name=vdn0,port=net_af_xdp0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC"
+eal() { echo "-l 0-1 $VM_EAL --vdev net_af_xdp0,iface=va --"; }
+# vdnet_run DEVICE_SPEC: start vdnet serving that --device
+vdnet_run() {
+	vdnet_start "$LOG" $(eal) --idle-sleep 20 --device "$1" --socket $SOCK
+}
+ifindex() { ip -n ctr -o link show dev eth0 2>/dev/null | cut -d: -f1; }
+state_key() { awk -v k="$1" '$1 == k { print $2 }' $STATE; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+step "setup: netns peer + ctr, veth va/vb, vdnet serving eth0 in ctr"
+load_modules
+make_netns peer
+make_netns ctr
+make_veth va vb peer 10.0.0.2/24
+vdnet_run "$DEV"
+wait_for_iface eth0 ctr
+ip -n ctr addr add 10.0.0.1/24 dev eth0
+ip -n ctr link set eth0 up
+wait_for 30 ip netns exec ctr ping -c 1 -W 1 10.0.0.2 || { cat $LOG; fail "no ping through eth0"; }
+ok "ping through eth0"
+[ -f $STATE ] || fail "no state file $STATE"
+cat $STATE
+expect_eq "state file: driver status" "$(state_key status)" 0xf
+IDX=$(ifindex)
+[ -n "$IDX" ] || fail "no ifindex for eth0"
+
+step "traffic: iperf3 ctr -> peer and a timestamped ping, 50/s"
+ip netns exec peer iperf3 -s -D -1 -p 5201 >/dev/null || fail "iperf3 server"
+sleep 0.5
+ip netns exec ctr iperf3 -c 10.0.0.2 -p 5201 -t 25 -f m >/tmp/iperf.txt 2>&1 &
+IPERF_PID=$!
+ip netns exec ctr ping -D -i 0.02 -W 1 10.0.0.2 >/tmp/ping.txt 2>&1 &
+PING_PID=$!
+sleep 4
+kill -0 $IPERF_PID 2>/dev/null || { cat /tmp/iperf.txt; fail "iperf3 is not running"; }
+from_driver() {
+	"$BUILD/app/vdnet" --connect $SOCK show stats vdn0 |
+		sed -n 's/.*from-driver \([0-9]*\) pkts.*/\1/p' | head -1
+}
+a=$(from_driver); sleep 1; b=$(from_driver)
+[ -n "$a" ] && [ "$b" -gt "$a" ] || fail "no traffic from the driver before the kill ($a -> $b)"
+ok "traffic flowing: $((b - a)) pkts/s from the driver"
+
+step "kill -9 vdnet: the interface stays"
+T_KILL=$(now_ms)
+kill -KILL "$VDNET_PID"
+wait "$VDNET_PID" 2>/dev/null
+VDNET_PID=""
+cp $LOG /tmp/vdnet-first.log
+[ -e /dev/vduse/vdn0 ] || fail "/dev/vduse/vdn0 vanished with the daemon"
+expect_eq "vdpa dev show" "$(vdpa dev show | awk '{print $1}')" "vdn0:"
+expect_eq "eth0's ifindex in ctr after the kill" "$(ifindex)" "$IDX"
+[ -f $STATE ] || fail "the state file vanished with the daemon"
+sleep 1
+expect_eq "eth0's ifindex in ctr 1 s later" "$(ifindex)" "$IDX"
+
+step "start vdnet again with the same arguments: it takes the device over"
+vdnet_run "$DEV"
+T_READY=$(now_ms)
+grep -q "reattached to the existing VDUSE device" $LOG || { cat $LOG; fail "vdnet did not reattach"; }
+grep -E "reattached|resuming at|taken over" $LOG
+expect_eq "eth0's ifindex after the restart" "$(ifindex)" "$IDX"
+# the first reply after the restart
+end=$((SECONDS + 20))
+until awk -v t="$T_READY" '/bytes from/ { gsub(/[][]/, "", $1); if ($1 * 1000 >= t) f = 1 } END { exit !f }' /tmp/ping.txt; do
+	[ $SECONDS -lt $end ] || { tail -5 /tmp/ping.txt; cat $LOG; fail "no ping reply within 20 s of the restart"; }
+	sleep 0.2
+done
+ok "ping answers again ($(($(now_ms) - T_KILL)) ms after the kill, vdnet ready $((T_READY - T_KILL)) ms after it)"
+
+step "the iperf3 connection survives and completes"
+wait $IPERF_PID
+rc=$?
+cat /tmp/iperf.txt | grep -E "sender|receiver|error" || true
+[ $rc = 0 ] || { cat /tmp/iperf.txt; fail "iperf3 failed (exit $rc): the connection did not survive"; }
+mbps=$(awk '/receiver/ {for (i=1;i<=NF;i++) if ($i ~ /bits\/sec/) print $(i-1)}' /tmp/iperf.txt)
+[ -n "$mbps" ] && awk -v m="$mbps" 'BEGIN{exit !(m > 0)}' || fail "iperf3 moved nothing"
+ok "iperf3 completed over the same TCP connection: $mbps Mbit/s on average"
+
+step "outage and loss"
+kill -INT $PING_PID
+wait $PING_PID 2>/dev/null
+tail -3 /tmp/ping.txt
+sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' /tmp/ping.txt)
+recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' /tmp/ping.txt)
+[ -n "$sent" ] && [ -n "$recv" ] || fail "no ping summary"
+# the longest silence between two replies, around the kill
+outage=$(awk '/bytes from/ { gsub(/[][]/, "", $1); t = $1 * 1000; if (p && t - p > m) m = t - p; p = t }
+	END { printf "%d", m }' /tmp/ping.txt)
+echo "outage_ms=$outage lost_packets=$((sent - recv)) (ping: $sent sent, $recv answered; vdnet down $((T_READY - T_KILL)) ms)"
+[ "$recv" -gt 0 ] && [ "$outage" -gt 0 ] || fail "no outage measured"
+[ $((sent - recv)) -lt "$sent" ] || fail "every ping was lost"
+
+step "SIGTERM tears down cleanly"
+vdnet_stop TERM
+ip -n ctr link show eth0 >/dev/null 2>&1 && fail "eth0 still in ctr after vdnet exited"
+expect_eq "vdpa dev show" "$(vdpa dev show)" ""
+[ ! -e /dev/vduse/vdn0 ] || fail "/dev/vduse/vdn0 still exists"
+[ ! -e $STATE ] || fail "$STATE left behind by a clean exit"
+ok "eth0, the vdpa and VDUSE devices and the state file are gone"
+
+step "a restart that asks for another device is refused and leaves it alone"
+vdnet_run "$DEV"
+wait_for_iface eth0 ctr
+IDX=$(ifindex)
+kill -KILL "$VDNET_PID"
+wait "$VDNET_PID" 2>/dev/null
+VDNET_PID=""
+: >$LOG
+"$BUILD/app/vdnet" $(eal) --device "$DEV,mtu=1400" >$LOG 2>&1 && fail "vdnet started with a different mtu"
+grep "asks for" $LOG || { cat $LOG; fail "no message about the mismatch"; }
+grep -q "reattach=never" $LOG || fail "the message does not say what to do"
+expect_eq "eth0's ifindex after the refused start" "$(ifindex)" "$IDX"
+[ -e /dev/vduse/vdn0 ] || fail "the refused start removed the device"
+
+step "reattach=never replaces the device"
+t0=$(now_ms)
+vdnet_run "$DEV,reattach=never"
+ok "replaced in $(($(now_ms) - t0)) ms"
+grep -q "reattach=never: removing the existing device" $LOG || { cat $LOG; fail "no replacement logged"; }
+wait_for_iface eth0 ctr
+[ "$(ifindex)" != "$IDX" ] || fail "eth0 kept its ifindex: the device was not replaced"
+ip -n ctr addr add 10.0.0.1/24 dev eth0
+ip -n ctr link set eth0 up
+wait_for 30 ip netns exec ctr ping -c 1 -W 1 10.0.0.2 || fail "no ping through the new eth0"
+ok "ping through the new eth0"
+vdnet_stop TERM
+expect_eq "vdpa dev show" "$(vdpa dev show)" ""
+[ ! -e $STATE ] || fail "$STATE left behind"
+echo PASS
