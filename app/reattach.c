@@ -77,13 +77,21 @@ static void from_state(const struct vdnet_state *st, struct vdn_net_saved *sv)
 void vdnet_state_save(void *opaque, const struct vdn_net_saved *sv)
 {
 	const struct vdnet_dev *d = opaque;
+	struct vdn_net_saved now;
 	struct vdnet_state st;
 	int rc;
 
-	to_state(&d->conf, sv, &st);
-	/* the control thread (driver status) and commands (set link/mac/mtu)
-	 * both save: one writer at a time keeps the temporary file whole */
+	/* The control thread (driver status) and commands (set link/mac/mtu)
+	 * both save.  One writer at a time keeps the temporary file whole, and
+	 * taking the snapshot under the lock means the last file written is
+	 * never older than the last change: a save that lost the race to the
+	 * lock still writes what is true when it gets it. */
 	pthread_mutex_lock(&save_lock);
+	if (d->net) {
+		vdn_net_saved_get(d->net, &now);
+		sv = &now;
+	}
+	to_state(&d->conf, sv, &st);
 	rc = vdnet_state_write(VDNET_STATE_DIR, &st);
 	pthread_mutex_unlock(&save_lock);
 	if (rc)

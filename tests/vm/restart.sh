@@ -10,13 +10,29 @@
 # 3. SIGTERM then tears everything down (state file included);
 # 4. after another SIGKILL, a restart asking for a different device is
 #    refused and leaves the device alone; reattach=never replaces it.
+# restart.sh cvq (with run.sh --cvq-module): the same with 2 queue pairs and
+# a control queue (AF_PACKET port); after the takeover both pairs are still
+# active and the control queue still answers (ethtool -L).
+# restart.sh packed: a driver on packed rings cannot be taken over yet: the
+# restart is refused with a message saying so; reattach=never replaces it.
 . "$VDN_REPO/tests/vm/lib/helpers.sh"
+MODE=${1:-split}
 MAC=02:00:00:00:00:30
 LOG=/tmp/vdnet.log
 SOCK=/run/vdnet.sock
 STATE=/run/vdnet/vdn0.state
 DEV="name=vdn0,port=net_af_xdp0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC"
 eal() { echo "-l 0-1 $VM_EAL --vdev net_af_xdp0,iface=va --"; }
+case $MODE in
+split) ;;
+packed) DEV="$DEV,packed=on" ;;
+cvq)
+	DEV="name=vdn0,port=net_af_packet0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC,queues=2"
+	# 3 lcores (main + 2 workers) on the guest's 2 vCPUs
+	eal() { echo "--lcores 0@0,1@1,2@1 $VM_EAL --vdev net_af_packet0,iface=va,qpairs=2 --"; }
+	;;
+*) fail "unknown mode $MODE (split, packed, cvq)" ;;
+esac
 # vdnet_run DEVICE_SPEC: start vdnet serving that --device
 vdnet_run() {
 	vdnet_start "$LOG" $(eal) --idle-sleep 20 --device "$1" --socket $SOCK
@@ -24,12 +40,29 @@ vdnet_run() {
 ifindex() { ip -n ctr -o link show dev eth0 2>/dev/null | cut -d: -f1; }
 state_key() { awk -v k="$1" '$1 == k { print $2 }' $STATE; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+active_is() { [ "$(active)" = "$1" ]; }
+# active/max queue pairs as `show stats` reports them
+active() {
+	"$BUILD/app/vdnet" --connect $SOCK show stats vdn0 |
+		sed -n 's|.*, \([0-9]*\)/\([0-9]*\) queue pairs active.*|\1/\2|p'
+}
 
 step "setup: netns peer + ctr, veth va/vb, vdnet serving eth0 in ctr"
 load_modules
 make_netns peer
 make_netns ctr
-make_veth va vb peer 10.0.0.2/24
+if [ $MODE = cvq ]; then
+	ip link add va numtxqueues 2 numrxqueues 2 type veth peer name vb numtxqueues 2 \
+		numrxqueues 2 || fail "ip link add va/vb"
+	ethtool -K va tx off >/dev/null 2>&1
+	ethtool -K vb tx off >/dev/null 2>&1
+	ip link set va up
+	ip link set vb netns peer
+	ip -n peer addr add 10.0.0.2/24 dev vb
+	ip -n peer link set vb up
+else
+	make_veth va vb peer 10.0.0.2/24
+fi
 vdnet_run "$DEV"
 wait_for_iface eth0 ctr
 ip -n ctr addr add 10.0.0.1/24 dev eth0
@@ -41,6 +74,42 @@ cat $STATE
 expect_eq "state file: driver status" "$(state_key status)" 0xf
 IDX=$(ifindex)
 [ -n "$IDX" ] || fail "no ifindex for eth0"
+
+if [ $MODE = packed ]; then
+	step "packed rings: a restart is refused, the device left alone"
+	negotiated=$("$BUILD/app/vdnet" --connect $SOCK show device vdn0 |
+		awk '$1 == "features" && $2 == "negotiated" {print $3}')
+	expect_eq "RING_PACKED negotiated" "$(((negotiated >> 34) & 1))" 1
+	kill -KILL "$VDNET_PID"
+	wait "$VDNET_PID" 2>/dev/null
+	VDNET_PID=""
+	"$BUILD/app/vdnet" $(eal) --device "$DEV" >$LOG 2>&1 && fail "vdnet took over a packed-ring device"
+	grep "packed rings" $LOG || { cat $LOG; fail "no message about packed rings"; }
+	grep -q "reattach=never" $LOG || fail "the message does not say what to do"
+	expect_eq "eth0's ifindex after the refused start" "$(ifindex)" "$IDX"
+	step "reattach=never replaces it"
+	vdnet_run "$DEV,reattach=never"
+	wait_for_iface eth0 ctr
+	[ "$(ifindex)" != "$IDX" ] || fail "eth0 kept its ifindex: the device was not replaced"
+	ip -n ctr addr add 10.0.0.1/24 dev eth0
+	ip -n ctr link set eth0 up
+	wait_for 30 ip netns exec ctr ping -c 1 -W 1 10.0.0.2 || fail "no ping through the new eth0"
+	ok "ping through the new eth0"
+	vdnet_stop TERM
+	expect_eq "vdpa dev show" "$(vdpa dev show)" ""
+	[ ! -e $STATE ] || fail "$STATE left behind"
+	echo PASS
+	exit 0
+fi
+if [ $MODE = cvq ]; then
+	grep -q "refused the control queue" $LOG && fail "the cvq module refused CTRL_VQ"
+	# virtio_net turns on min(pairs, CPUs) = 2 by itself
+	wait_for 10 active_is 2/2 || ip netns exec ctr ethtool -L eth0 combined 2 ||
+		fail "ethtool -L eth0 combined 2"
+	wait_for 10 active_is 2/2 || fail "not 2 active pairs: $(active)"
+	expect_eq "active pairs before the kill" "$(active)" "2/2"
+	expect_eq "state file: active_qp" "$(state_key active_qp)" 2
+fi
 
 step "traffic: iperf3 ctr -> peer and a timestamped ping, 50/s"
 ip netns exec peer iperf3 -s -D -1 -p 5201 >/dev/null || fail "iperf3 server"
@@ -87,6 +156,16 @@ until awk -v t="$T_READY" '/bytes from/ { gsub(/[][]/, "", $1); if ($1 * 1000 >=
 done
 ok "ping answers again ($(($(now_ms) - T_KILL)) ms after the kill, vdnet ready $((T_READY - T_KILL)) ms after it)"
 
+if [ $MODE = cvq ]; then
+	step "after the takeover: both pairs active, the control queue answers"
+	expect_eq "active pairs after the takeover" "$(active)" "2/2"
+	ip netns exec ctr ethtool -L eth0 combined 1 || fail "ethtool -L eth0 combined 1"
+	wait_for 10 grep -q "driver set 1 active queue pair" $LOG || { cat $LOG; fail "the control queue did not answer after the takeover"; }
+	expect_eq "active pairs after ethtool -L 1" "$(active)" "1/2"
+	ip netns exec ctr ethtool -L eth0 combined 2 || fail "ethtool -L eth0 combined 2"
+	wait_for 10 active_is 2/2 || fail "not 2 active pairs again: $(active)"
+	ok "ethtool -L through the control queue after the takeover"
+fi
 step "the iperf3 connection survives and completes"
 wait $IPERF_PID
 rc=$?
