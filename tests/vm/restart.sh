@@ -15,6 +15,9 @@
 # active and the control queue still answers (ethtool -L).
 # restart.sh packed: a driver on packed rings cannot be taken over yet: the
 # restart is refused with a message saying so; reattach=never replaces it.
+# restart.sh window: what happens to a request the kernel sends while no
+# vdnet runs: answered by the next vdnet if it comes within msg_timeout;
+# past it the device is broken, the restart says so, reattach=never helps.
 . "$VDN_REPO/tests/vm/lib/helpers.sh"
 MODE=${1:-split}
 MAC=02:00:00:00:00:30
@@ -24,14 +27,14 @@ STATE=/run/vdnet/vdn0.state
 DEV="name=vdn0,port=net_af_xdp0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC"
 eal() { echo "-l 0-1 $VM_EAL --vdev net_af_xdp0,iface=va --"; }
 case $MODE in
-split) ;;
+split|window) ;;
 packed) DEV="$DEV,packed=on" ;;
 cvq)
 	DEV="name=vdn0,port=net_af_packet0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC,queues=2"
 	# 3 lcores (main + 2 workers) on the guest's 2 vCPUs
 	eal() { echo "--lcores 0@0,1@1,2@1 $VM_EAL --vdev net_af_packet0,iface=va,qpairs=2 --"; }
 	;;
-*) fail "unknown mode $MODE (split, packed, cvq)" ;;
+*) fail "unknown mode $MODE (split, packed, cvq, window)" ;;
 esac
 # vdnet_run DEVICE_SPEC: start vdnet serving that --device
 vdnet_run() {
@@ -75,6 +78,56 @@ expect_eq "state file: driver status" "$(state_key status)" 0xf
 IDX=$(ifindex)
 [ -n "$IDX" ] || fail "no ifindex for eth0"
 
+if [ $MODE = window ]; then
+	step "a request sent while vdnet is down is answered by the next vdnet"
+	kill -KILL "$VDNET_PID"
+	wait "$VDNET_PID" 2>/dev/null
+	VDNET_PID=""
+	expect_eq "msg_timeout" "$(cat /sys/class/vduse/vdn0/msg_timeout)" 30
+	# removing the vdpa device resets the driver: a SET_STATUS 0 nobody reads
+	vdpa dev del vdn0 &
+	DEL_PID=$!
+	sleep 2
+	kill -0 $DEL_PID 2>/dev/null || fail "vdpa dev del did not wait for an answer"
+	ok "vdpa dev del waits for the device"
+	vdnet_run "$DEV"
+	grep -q "reattached" $LOG || { cat $LOG; fail "no takeover"; }
+	wait_for 20 sh -c "! kill -0 $DEL_PID" || fail "vdpa dev del still waiting after the takeover"
+	wait $DEL_PID || fail "vdpa dev del failed"
+	wait_for 10 grep -q "driver stopped" $LOG || { cat $LOG; fail "vdnet did not see the reset"; }
+	ok "the new vdnet answered the pending reset: $(grep -m1 'status 0xf -> 0' $LOG)"
+	ip -n ctr link show eth0 >/dev/null 2>&1 && fail "eth0 still there after vdpa dev del"
+	expect_eq "state file: driver status after the reset" "$(state_key status)" 0x0
+	vdnet_stop TERM
+	[ ! -e /dev/vduse/vdn0 ] || fail "/dev/vduse/vdn0 left behind"
+	[ ! -e $STATE ] || fail "$STATE left behind"
+
+	step "past msg_timeout the device is broken: the restart says so"
+	vdnet_run "$DEV"
+	wait_for_iface eth0 ctr
+	kill -KILL "$VDNET_PID"
+	wait "$VDNET_PID" 2>/dev/null
+	VDNET_PID=""
+	echo 1 >/sys/class/vduse/vdn0/msg_timeout || fail "cannot set msg_timeout"
+	t0=$(now_ms)
+	vdpa dev del vdn0 || fail "vdpa dev del"
+	ok "vdpa dev del returned after $(($(now_ms) - t0)) ms (msg_timeout 1 s)"
+	"$BUILD/app/vdnet" $(eal) --device "$DEV" >$LOG 2>&1 && fail "vdnet took over a broken device"
+	grep "marked it broken" $LOG || { cat $LOG; fail "no message about the broken device"; }
+	[ -e /dev/vduse/vdn0 ] || fail "the refused start removed the device"
+	step "reattach=never replaces the broken device"
+	vdnet_run "$DEV,reattach=never"
+	wait_for_iface eth0 ctr
+	ip -n ctr addr add 10.0.0.1/24 dev eth0
+	ip -n ctr link set eth0 up
+	wait_for 30 ip netns exec ctr ping -c 1 -W 1 10.0.0.2 || fail "no ping through the new eth0"
+	ok "ping through the new eth0"
+	vdnet_stop TERM
+	expect_eq "vdpa dev show" "$(vdpa dev show)" ""
+	[ ! -e /dev/vduse/vdn0 ] || fail "/dev/vduse/vdn0 left behind"
+	echo PASS
+	exit 0
+fi
 if [ $MODE = packed ]; then
 	step "packed rings: a restart is refused, the device left alone"
 	negotiated=$("$BUILD/app/vdnet" --connect $SOCK show device vdn0 |
