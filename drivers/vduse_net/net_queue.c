@@ -59,6 +59,11 @@ int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *rin
 			cfg.used_wrap = cfg.avail_wrap;
 		}
 	}
+	if (dev->resuming) {
+		rc = vdn_net_resume_pos(dev, index, &cfg);
+		if (rc < 0)
+			return rc;
+	}
 	rc = vdn_vq_init(ring, &cfg);
 	if (rc < 0)
 		vdn_net_logf(dev, RTE_LOG_ERR, "vq %u: bad ring from the driver (num %u): %s", index,
