@@ -128,7 +128,7 @@ int vdn_vring_pop(struct vdn_vring *vr, struct vdn_chain *c)
 
 	/* Re-read avail->idx only once the entries seen last time are used
 	 * up: it is the one cache line the driver keeps writing. */
-	if (vr->avail_idx == vr->last_avail_idx) {
+	if (vr->avail_idx == vr->last_avail_idx || vr->broken) {
 		int n = vdn_vring_avail_count(vr);
 
 		if (n <= 0)
@@ -146,11 +146,13 @@ int vdn_vring_pop(struct vdn_vring *vr, struct vdn_chain *c)
 		/* No valid id to return: consuming the entry keeps the queue
 		 * moving; the driver's accounting is broken either way. */
 		vr->stats.bad[VDN_VRING_E_HEAD_RANGE]++;
+		c->why = VDN_VRING_E_HEAD_RANGE;
 		vr->skipped++;
 		return -EBADMSG;
 	}
 	if (!walk_chain(&w, vr, head)) {
 		vr->stats.bad[w.why]++;
+		c->why = (uint8_t)w.why;
 		c->n_out = 0;
 		c->n_in = 0;
 		vdn_vring_push(vr, head, 0);
