@@ -54,14 +54,28 @@ bool vdn_vring_table_open(struct walk *w, struct table *t, bool negotiated, uint
 		return walk_fail(w, VDN_VRING_E_INDIRECT);
 	if (!len || len % DESC_SIZE)
 		return walk_fail(w, VDN_VRING_E_INDIRECT);
+	/* next is 16 bits: a split table can reach no further, and a
+	 * packed one is read in order, so nothing longer is meaningful */
+	if (t->entries > 65536)
+		return walk_fail(w, VDN_VRING_E_INDIRECT);
 	if (addr + (len - 1) < addr)
 		return walk_fail(w, VDN_VRING_E_XLATE);
 	t->win_len = len;
 	t->win = w->xlate(w->xlate_ctx, addr, &t->win_len, VDN_ACCESS_READ);
-	if (!t->win)
+	if (!t->win || !t->win_len)
 		return walk_fail(w, VDN_VRING_E_XLATE);
 	if (t->win_len > len)
 		t->win_len = len;
+	/* The table is a buffer the device reads: all of it must be mapped,
+	 * as for any other buffer, not just the entries a walk reaches.
+	 * Usually one translation covers it and this loop never runs. */
+	for (uint64_t at = t->win_len; at < len;) {
+		uint64_t piece = len - at;
+
+		if (!w->xlate(w->xlate_ctx, addr + at, &piece, VDN_ACCESS_READ) || !piece)
+			return walk_fail(w, VDN_VRING_E_XLATE);
+		at += piece;
+	}
 	return true;
 }
 

@@ -522,6 +522,22 @@ static void test_indirect(void)
 	drv_set_desc(&f.d, 12, ht + 16, 16, VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f.d, 12);
 	expect_reject(&f, VDN_VRING_E_XLATE, 12, "indirect table in a hole");
+	/* the walk would end in the mapped part, but the table is one buffer:
+	 * its tail in a hole is an address outside the map like any other */
+	drv_write_desc(arena_ptr(&f.a, ht), 0, o, 8, 0, 0);
+	drv_set_desc(&f.d, 12, ht, 32, VRING_DESC_F_INDIRECT, 0);
+	drv_publish(&f.d, 12);
+	expect_reject(&f, VDN_VRING_E_XLATE, 12, "indirect table's unused tail in a hole");
+	drv_set_desc(&f.d, 12, ht, 16, VRING_DESC_F_INDIRECT, 0);
+	drv_publish(&f.d, 12);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
+	CHECK_EQ(f.c.out_len, 8);
+	give_back(&f);
+	/* more entries than a 16-bit next can reach */
+	drv_write_desc(arena_ptr(&f.a, t), 0, o, 8, 0, 0);
+	drv_set_desc(&f.d, 12, t, 16u * 65537, VRING_DESC_F_INDIRECT, 0);
+	drv_publish(&f.d, 12);
+	expect_reject(&f, VDN_VRING_E_INDIRECT, 12, "indirect table of 65537 entries");
 	drv_set_desc(&f.d, 12, UINT64_MAX - 15, 32, VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f.d, 12);
 	expect_reject(&f, VDN_VRING_E_XLATE, 12, "indirect table wraps IOVA space");
