@@ -32,6 +32,7 @@ struct vdn_net_vq {
 	_Atomic int state;
 	_Atomic int busy;
 	uint32_t index;
+	bool broken_seen;     /* datapath: the ring's breakage was reported */
 };
 
 /* How a TCP GSO super-frame from the driver is cut (net_gso.c). */

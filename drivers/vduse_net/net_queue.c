@@ -86,6 +86,7 @@ static int vq_start(struct vdn_net_dev *dev, struct vdn_net_vq *vq)
 
 	if (rc < 0 || !ready)
 		return rc;
+	vq->broken_seen = false;
 	/* Datapath lcores poll: kicks would only cost the driver exits. */
 	vdn_vq_set_notify(&vq->ring, false);
 	atomic_store(&vq->state, VQ_RUNNING);

@@ -23,6 +23,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "vdn_vring.h"
+
 struct vdn_net_dev;
 
 #define VDN_NET_MAX_QUEUE_PAIRS 16
@@ -169,6 +171,12 @@ struct vdn_net_q_stats {
 	uint64_t irqs;                 /* interrupts injected */
 	uint64_t sw_csum;              /* checksums completed in software */
 	uint64_t gso_segs;             /* TX: segments cut from TSO frames in software */
+	/* malformed chains by what was wrong with them (enum vdn_vring_err,
+	 * names from vdn_vring_err_str()); each is also a bad-chain drop */
+	uint64_t chain_err[VDN_VRING_E__COUNT];
+	/* times a queue of the pair stopped on a corrupt avail index: it stays
+	 * stopped until the driver resets the device */
+	uint64_t vq_broken;
 };
 /* Snapshot of a queue pair's counters (written only by its lcore). */
 int vdn_net_qp_stats(const struct vdn_net_dev *dev, uint16_t qp, struct vdn_net_q_stats *st);
