@@ -29,7 +29,9 @@ struct vdn_net_vq {
 	struct vdn_vq ring;
 	_Atomic int state;
 	_Atomic int busy;
+	_Atomic uint32_t gen;  /* bursts finished: quiescent points (net_iotlb.c) */
 	uint32_t index;
+	bool remap;            /* stopped by an IOTLB update (control thread) */
 };
 
 /* How a TCP GSO super-frame from the driver is cut (net_gso.c). */
@@ -97,6 +99,11 @@ void vdn_net_logf(const struct vdn_net_dev *dev, int level, const char *fmt, ...
 int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *ring, bool *ready);
 int vdn_net_queues_start(struct vdn_net_dev *dev);
 void vdn_net_queues_stop(struct vdn_net_dev *dev);
+
+/* net_iotlb.c: lib/vduse IOTLB hooks (control thread) */
+void vdn_net_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last);
+void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last);
+int vdn_net_iotlb_quiesce(void *opaque);
 
 /* net_cvq.c: control virtqueue (control thread); init = the state before
  * any driver: nothing filtered */
