@@ -124,19 +124,13 @@ static void on_get_vq_state_packed(void *opaque, uint32_t index, struct vdn_vdus
 	st->used_wrap = s.used_wrap;
 }
 
-static void on_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last)
-{
-	/* Mappings stay alive until reset (lib/vduse defers the munmap), so a
-	 * burst in flight finishes safely; the driver only invalidates ranges
-	 * it no longer hands to the device. */
-	(void)opaque; (void)start; (void)last;
-}
-
 const struct vdn_vduse_ops vdn_net_vduse_ops = {
 	.set_status = on_status,
 	.get_vq_avail_idx = on_get_vq_avail_idx,
 	.get_vq_state_packed = on_get_vq_state_packed,
-	.iotlb_invalidate = on_iotlb_invalidate,
+	.iotlb_invalidate = vdn_net_iotlb_invalidate,
+	.iotlb_invalidated = vdn_net_iotlb_invalidated,
+	.iotlb_quiesce = vdn_net_iotlb_quiesce,
 };
 
 static int create_vduse(struct vdn_net_dev *dev, uint64_t features)

@@ -31,8 +31,10 @@ struct vdn_net_vq {
 	struct vdn_vq ring;
 	_Atomic int state;
 	_Atomic int busy;
+	_Atomic uint32_t gen;  /* bursts finished: quiescent points (net_iotlb.c) */
 	uint32_t index;
 	bool broken_seen;     /* datapath: the ring's breakage was reported */
+	bool remap;            /* stopped by an IOTLB update (control thread) */
 };
 
 /* How a TCP GSO super-frame from the driver is cut (net_gso.c). */
@@ -148,6 +150,10 @@ void vdn_net_state_changed(struct vdn_net_dev *dev);
  * sets cfg's resume position.  -EOPNOTSUPP packed, -EFAULT unreadable,
  * -EIO the indexes are inconsistent. */
 int vdn_net_resume_pos(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring_cfg *cfg);
+/* net_iotlb.c: lib/vduse IOTLB hooks (control thread) */
+void vdn_net_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last);
+void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last);
+int vdn_net_iotlb_quiesce(void *opaque);
 
 /* net_cvq.c: control virtqueue (control thread); init = the state before
  * any driver: nothing filtered */

@@ -31,6 +31,9 @@ static inline void vq_leave(struct vdn_net_dev *dev, struct vdn_net_qp *q, struc
 	vdn_vq_flush(&vq->ring);
 	if (vdn_vq_need_notify(&vq->ring) && tp_vq_irq(dev, vq->index) == 0)
 		q->st.irqs++;
+	/* a quiescent point for IOTLB unmapping (net_iotlb.c); single writer */
+	atomic_store_explicit(&vq->gen, atomic_load_explicit(&vq->gen, memory_order_relaxed) + 1,
+			      memory_order_release);
 	atomic_store_explicit(&vq->busy, 0, memory_order_release);
 }
 
