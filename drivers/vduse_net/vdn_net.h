@@ -192,4 +192,25 @@ struct vdn_net_info {
 };
 int vdn_net_info(const struct vdn_net_dev *dev, struct vdn_net_info *info);
 
+/* Entries a MAC table keeps (the control queue's limit; more set overflow). */
+#define VDN_NET_FILTER_MACS 64
+
+/* The RX filter (host -> driver) as the driver last programmed it through
+ * the control queue.  Without a control queue, or before the driver used
+ * it, nothing is filtered (promisc set, tables empty). */
+struct vdn_net_filter_state {
+	struct rte_ether_addr mac;              /* primary address */
+	bool promisc, allmulti, alluni;         /* VIRTIO_NET_CTRL_RX_* modes */
+	bool nomulti, nouni, nobcast;
+	bool uni_overflow, multi_overflow;      /* table longer than kept: all pass */
+	bool vlan_filter;                       /* CTRL_VLAN negotiated: tags checked */
+	uint16_t n_uni, n_multi;
+	struct rte_ether_addr uni[VDN_NET_FILTER_MACS], multi[VDN_NET_FILTER_MACS];
+	uint64_t vlans[4096 / 64];              /* bit v: VLAN id v passes */
+};
+
+/* A consistent snapshot of the filter, from any thread, without locks
+ * (the datapath's own lock-free view).  -EINVAL dev or st NULL. */
+int vdn_net_filter_get(const struct vdn_net_dev *dev, struct vdn_net_filter_state *st);
+
 #endif
