@@ -91,6 +91,8 @@ static void apply_changes(struct vdn_net_dev *dev, unsigned int changed)
 	}
 	if (changed & VDN_NET_CTRL_CH_QP)
 		set_active(dev, dev->cvq.ctrl.active_qp);
+	if (changed & (VDN_NET_CTRL_CH_QP | VDN_NET_CTRL_CH_MAC))
+		vdn_net_state_changed(dev);
 }
 
 int vdn_net_cvq_poll(struct vdn_net_dev *dev)

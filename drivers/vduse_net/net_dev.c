@@ -54,7 +54,7 @@ void vdn_net_logf(const struct vdn_net_dev *dev, int level, const char *fmt, ...
 	dev->log(dev->log_opaque, level, msg);
 }
 
-static void vduse_log(void *opaque, int level, const char *msg)
+void vdn_net_vduse_log(void *opaque, int level, const char *msg)
 {
 	const struct vdn_net_dev *dev = opaque;
 
@@ -87,6 +87,7 @@ static int on_status(void *opaque, uint8_t old, uint8_t status)
 	} else if (status == 0) {
 		vdn_net_queues_stop(dev);
 	}
+	vdn_net_state_changed(dev);
 	return 0;
 }
 
@@ -123,19 +124,13 @@ static void on_get_vq_state_packed(void *opaque, uint32_t index, struct vdn_vdus
 	st->used_wrap = s.used_wrap;
 }
 
-static void on_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last)
-{
-	/* Mappings stay alive until reset (lib/vduse defers the munmap), so a
-	 * burst in flight finishes safely; the driver only invalidates ranges
-	 * it no longer hands to the device. */
-	(void)opaque; (void)start; (void)last;
-}
-
-static const struct vdn_vduse_ops net_ops = {
+const struct vdn_vduse_ops vdn_net_vduse_ops = {
 	.set_status = on_status,
 	.get_vq_avail_idx = on_get_vq_avail_idx,
 	.get_vq_state_packed = on_get_vq_state_packed,
-	.iotlb_invalidate = on_iotlb_invalidate,
+	.iotlb_invalidate = vdn_net_iotlb_invalidate,
+	.iotlb_invalidated = vdn_net_iotlb_invalidated,
+	.iotlb_quiesce = vdn_net_iotlb_quiesce,
 };
 
 static int create_vduse(struct vdn_net_dev *dev, uint64_t features)
@@ -150,9 +145,9 @@ static int create_vduse(struct vdn_net_dev *dev, uint64_t features)
 		.max_vq_size = dev->vq_size,
 		.config = &dev->cfg,
 		.config_size = sizeof(dev->cfg),
-		.ops = &net_ops,
+		.ops = &vdn_net_vduse_ops,
 		.opaque = dev,
-		.log = vduse_log,
+		.log = vdn_net_vduse_log,
 	};
 	return vdn_vduse_create(&vo, &dev->vd);
 }
@@ -184,6 +179,8 @@ static int create(const struct vdn_net_opts *opts, const struct vdn_net_transpor
 	snprintf(dev->name, sizeof(dev->name), "%s", opts->name);
 	dev->log = opts->log;
 	dev->log_opaque = opts->log_opaque;
+	dev->save = opts->save;
+	dev->save_opaque = opts->save_opaque;
 	dev->max_qp = qps;
 	atomic_store(&dev->active_qp, 1);
 	dev->vq_size = opts->vq_size ? opts->vq_size : 256;
@@ -320,6 +317,7 @@ int vdn_net_set_link(struct vdn_net_dev *dev, bool up)
 	if (dev->cfg.status == st)
 		return 0;
 	dev->cfg.status = st;
+	vdn_net_state_changed(dev);
 	return tp_set_config(dev, offsetof(struct virtio_net_config, status), &st, sizeof(st),
 			     true);
 }
@@ -329,6 +327,7 @@ int vdn_net_set_mac(struct vdn_net_dev *dev, const struct rte_ether_addr *mac)
 	if (!rte_is_unicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
 		return -EINVAL;
 	memcpy(dev->cfg.mac, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	vdn_net_state_changed(dev);
 	return tp_set_config(dev, offsetof(struct virtio_net_config, mac), dev->cfg.mac,
 			     RTE_ETHER_ADDR_LEN, true);
 }
@@ -345,6 +344,7 @@ int vdn_net_set_mtu(struct vdn_net_dev *dev, uint16_t mtu)
 		__atomic_store_n(&dev->qp[i].max_pkt, mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN,
 				 __ATOMIC_RELAXED);
 	dev->cfg.mtu = le;
+	vdn_net_state_changed(dev);
 	return tp_set_config(dev, offsetof(struct virtio_net_config, mtu), &le, sizeof(le),
 			     false);
 }

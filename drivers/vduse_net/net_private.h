@@ -31,7 +31,10 @@ struct vdn_net_vq {
 	struct vdn_vq ring;
 	_Atomic int state;
 	_Atomic int busy;
+	_Atomic uint32_t gen;  /* bursts finished: quiescent points (net_iotlb.c) */
 	uint32_t index;
+	bool broken_seen;     /* datapath: the ring's breakage was reported */
+	bool remap;            /* stopped by an IOTLB update (control thread) */
 };
 
 /* How a TCP GSO super-frame from the driver is cut (net_gso.c). */
@@ -91,6 +94,9 @@ struct vdn_net_dev {
 	struct vdn_net_filter_pub filter; /* RX filter, as the datapath reads it */
 	vdn_net_log_fn log;
 	void *log_opaque;
+	vdn_net_save_fn save;
+	void *save_opaque;
+	bool resuming;           /* vdn_net_attach: rings resume where the device stood */
 	struct vdn_net_cvq cvq;
 	struct vdn_net_qp qp[VDN_NET_MAX_QUEUE_PAIRS];
 };
@@ -133,6 +139,21 @@ void vdn_net_logf(const struct vdn_net_dev *dev, int level, const char *fmt, ...
 int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *ring, bool *ready);
 int vdn_net_queues_start(struct vdn_net_dev *dev);
 void vdn_net_queues_stop(struct vdn_net_dev *dev);
+
+/* net_dev.c: what lib/vduse calls into (also for vdn_net_attach) */
+extern const struct vdn_vduse_ops vdn_net_vduse_ops;
+void vdn_net_vduse_log(void *opaque, int level, const char *msg);
+
+/* net_reattach.c: tell the owner the saved state changed (opts->save) */
+void vdn_net_state_changed(struct vdn_net_dev *dev);
+/* While resuming, where ring `index` stands, from the driver's memory:
+ * sets cfg's resume position.  -EOPNOTSUPP packed, -EFAULT unreadable,
+ * -EIO the indexes are inconsistent. */
+int vdn_net_resume_pos(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring_cfg *cfg);
+/* net_iotlb.c: lib/vduse IOTLB hooks (control thread) */
+void vdn_net_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last);
+void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last);
+int vdn_net_iotlb_quiesce(void *opaque);
 
 /* net_cvq.c: control virtqueue (control thread); init = the state before
  * any driver: nothing filtered */

@@ -59,6 +59,11 @@ int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *rin
 			cfg.used_wrap = cfg.avail_wrap;
 		}
 	}
+	if (dev->resuming) {
+		rc = vdn_net_resume_pos(dev, index, &cfg);
+		if (rc < 0)
+			return rc;
+	}
 	rc = vdn_vq_init(ring, &cfg);
 	if (rc < 0)
 		vdn_net_logf(dev, RTE_LOG_ERR, "vq %u: bad ring from the driver (num %u): %s", index,
@@ -81,6 +86,7 @@ static int vq_start(struct vdn_net_dev *dev, struct vdn_net_vq *vq)
 
 	if (rc < 0 || !ready)
 		return rc;
+	vq->broken_seen = false;
 	/* Datapath lcores poll: kicks would only cost the driver exits. */
 	vdn_vq_set_notify(&vq->ring, false);
 	atomic_store(&vq->state, VQ_RUNNING);
