@@ -345,11 +345,10 @@ static int run_once(struct run *r, unsigned int dev_lcore, double *mpps, double 
 	*mpps = (double)(c1 - c0) / (t1 - t0) / 1e6;
 	*idle = y1 > y0 ? (double)(i1 - i0) / (double)(y1 - y0) : 1.0;
 	*ns = 0;
-	if (cpu0 >= 0 && cpu1 > cpu0) {
-		double busy = (cpu1 - cpu0) - (double)(i1 - i0) / (double)rte_get_tsc_hz();
-
-		*ns = busy > 0 ? busy / (double)(c1 - c0) * 1e9 : 0;
-	}
+	/* preemption hits busy and idle polls alike, so the idle share of
+	 * wall time is also that of CPU time */
+	if (cpu0 >= 0 && cpu1 > cpu0)
+		*ns = (cpu1 - cpu0) * (1.0 - *idle) / (double)(c1 - c0) * 1e9;
 	return 0;
 }
 
