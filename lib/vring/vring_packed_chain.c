@@ -59,6 +59,45 @@ static void record(struct vdn_vring_packed *vp, uint16_t id, uint16_t ndesc)
 		vp->hist_n++;
 }
 
+/*
+ * The common chain, one direct descriptor whose buffer translates in one
+ * piece, without the general walk.  Returns false, having changed nothing,
+ * for anything else (the general path then takes it, errors included).
+ */
+static inline bool pop_single(struct vdn_vring_packed *vp, const struct vring_packed_desc *dsc,
+			      uint16_t flags, struct vdn_chain *c)
+{
+	struct vring_packed_desc raw;
+	bool wr = flags & VRING_DESC_F_WRITE;
+	uint64_t addr, got;
+	uint32_t len;
+	uint16_t id;
+	void *p;
+
+	memcpy(&raw, dsc, sizeof(raw));
+	addr = le64toh(raw.addr);
+	len = le32toh(raw.len);
+	id = le16toh(raw.id);
+	if (id >= vp->num || vp->id_ndesc[id] || !len || addr + (len - 1) < addr)
+		return false;
+	got = len;
+	p = vp->xlate(vp->xlate_ctx, addr, &got, wr ? VDN_ACCESS_WRITE : VDN_ACCESS_READ);
+	if (!p || got < len)
+		return false;
+	c->head = id;
+	c->iov[0].base = p;
+	c->iov[0].len = len;
+	c->n_out = !wr;
+	c->n_in = wr;
+	c->out_len = wr ? 0 : len;
+	c->in_len = wr ? len : 0;
+	vp->id_ndesc[id] = 1;
+	record(vp, id, 1);
+	pk_advance(&vp->avail_pos, &vp->avail_wrap, 1, vp->num);
+	vp->stats.popped++;
+	return true;
+}
+
 int vdn_vring_packed_pop(struct vdn_vring_packed *vp, struct vdn_chain *c)
 {
 	const struct vring_packed_desc *ring = pk_ring(vp);
@@ -70,6 +109,9 @@ int vdn_vring_packed_pop(struct vdn_vring_packed *vp, struct vdn_chain *c)
 
 	if (!pk_is_avail(flags, wrap))
 		return 0;
+	if (!(flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) &&
+	    __builtin_expect(pop_single(vp, &ring[pos], flags, c), 1))
+		return 1;
 	c->n_out = 0;
 	c->n_in = 0;
 	c->out_len = 0;
