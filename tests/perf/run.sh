@@ -15,7 +15,9 @@
 # Runs are interleaved (a round = every cell of ours, then every cell of
 # DPDK's) so machine noise hits both alike; each cell reports min / median /
 # max over the rounds and the ratio of the medians.  Then lib/vring alone
-# (ring_bench) as an extra table.  Ends with one line per measured cell:
+# (ring_bench) as extra tables: on two cores, and its path length on one
+# (--cost, cycles per packet, steady on a busy machine).  Ends with one line
+# per measured cell:
 #   RESULT split 64 tx ours_mpps=9.100 dpdk_mpps=7.000 ratio=1.30
 # and, with --vm, whatever tests/perf/vm_bench.sh prints.  A cell whose run
 # failed a sanity check has no RESULT line and the exit status is 1.
@@ -127,6 +129,9 @@ echo
 echo "lib/vring alone (ring_bench: our driver harness vs lib/vring's device side, copies into plain buffers, no mbufs, no PMD):"
 "$BUILD/tests/perf/ring_bench" --runs "$runs" --seconds "$ring_secs" | grep -v '^RESULT ' ||
 	echo "(ring_bench failed)"
+echo
+echo "lib/vring path length (ring_bench --cost: driver and device in turns on one core, all hot in cache):"
+"$BUILD/tests/perf/ring_bench" --cost || echo "(ring_bench --cost failed)"
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "$vm" = 1 ]; then
