@@ -129,7 +129,7 @@ void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last)
 	}
 	/* the control queue runs on this thread: nothing to stop */
 	if (dev->cvq.running) {
-		int rc = remap_ring(dev, 2u * dev->max_qp, &dev->cvq.ring);
+		int rc = remap_ring(dev, vdn_net_cvq_index(dev), &dev->cvq.ring);
 
 		if (rc < 0) {
 			vdn_net_logf(dev, RTE_LOG_ERR, "control queue: ring no longer translates "

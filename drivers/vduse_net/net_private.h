@@ -86,6 +86,10 @@ struct vdn_net_dev {
 	bool mrg_rxbuf, event_idx, indirect, guest_csum; /* negotiated, at DRIVER_OK */
 	bool host_tso4, host_tso6;                        /* likewise */
 	uint16_t max_qp;
+	/* Pairs the driver has: max_qp with MQ negotiated, else 1 -- and the
+	 * control queue follows them (index 2 without MQ, virtio 5.1.2); set
+	 * at DRIVER_OK, max_qp before any driver. */
+	uint16_t drv_qp;
 	_Atomic uint16_t active_qp;
 	uint16_t vq_size;
 	uint8_t status;
@@ -154,6 +158,12 @@ int vdn_net_resume_pos(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring
 void vdn_net_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last);
 void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last);
 int vdn_net_iotlb_quiesce(void *opaque);
+
+/* The control queue's index for the driver that is there now. */
+static inline uint32_t vdn_net_cvq_index(const struct vdn_net_dev *dev)
+{
+	return 2u * dev->drv_qp;
+}
 
 /* net_cvq.c: control virtqueue (control thread); init = the state before
  * any driver: nothing filtered */

@@ -120,6 +120,7 @@ static struct vdn_net_dev *dev_alloc(const struct vdn_net_opts *o, const struct 
 	dev->features = s->features_offered;
 	dev->cvq_ok = s->cvq;
 	dev->max_qp = s->max_qp;
+	dev->drv_qp = s->max_qp;
 	dev->vq_size = s->vq_size;
 	dev->status = s->status;
 	atomic_store(&dev->active_qp, 1);
