@@ -282,6 +282,135 @@ static void test_packed(void)
 	run_layout(true);
 }
 
+/* Post a TX packet: header (zero) then 60 bytes from seed; len 0 posts a
+ * zero-length descriptor, which the ring rejects. */
+static int post_tx(struct tp *t, uint8_t seed, uint32_t len)
+{
+	uint64_t buf = arena_alloc(&t->a, 128, 64);
+	uint8_t *p = arena_ptr(&t->a, buf);
+
+	memset(p, 0, HDR);
+	for (uint32_t i = 0; i < 60; i++)
+		p[HDR + i] = (uint8_t)(seed + i);
+	return add(t, 1, &(struct drv_seg){ buf, len, false });
+}
+
+static bool is_frame(const struct rte_mbuf *m, uint8_t seed)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	if (m->pkt_len != 60)
+		return false;
+	for (uint32_t i = 0; i < 60; i++)
+		if (p[i] != (uint8_t)(seed + i))
+			return false;
+	return true;
+}
+
+/* The dequeue reads one chain ahead: a malformed chain right behind a good
+ * one, a burst that ends early, and a pool that runs dry must still hand
+ * out every good packet once, in order, and return every buffer once. */
+static void run_ahead(bool packed)
+{
+	static struct tp t;
+	struct rte_mempool *small = rte_pktmbuf_pool_create(packed ? "s1" : "s0", 3, 0, 0,
+							     RTE_MBUF_DEFAULT_BUF_SIZE,
+							     SOCKET_ID_ANY);
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	struct vdn_net_q_stats st;
+	struct rte_mbuf *pkts[8];
+	unsigned int nused = 0;
+	uint32_t id, len, ids[16];
+	int h[8];
+
+	CHECK(small != NULL);
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.packed = packed;
+	t.features = (1ULL << VIRTIO_F_VERSION_1) | (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
+	if (packed)
+		CHECK_EQ(pdrv_init(&t.pk[1], &t.a, 64, 0, true), 0);
+	else
+		CHECK_EQ(drv_init(&t.split[1], &t.a, 64, 0), 0);
+	t.ready[1] = true;
+	base_opts(&o);
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev || !small)
+		return;
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+
+	h[0] = post_tx(&t, 10, HDR + 60);
+	h[1] = post_tx(&t, 20, 0); /* malformed */
+	h[2] = post_tx(&t, 30, HDR + 60);
+	h[3] = post_tx(&t, 40, HDR + 60);
+	/* two asked: the bad one is dropped in between, the fourth stays */
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 2), 2);
+	CHECK(is_frame(pkts[0], 10));
+	CHECK(is_frame(pkts[1], 30));
+	rte_pktmbuf_free_bulk(pkts, 2);
+	while (nused < 16 && used(&t, 1, &id, &len))
+		ids[nused++] = id;
+	CHECK_EQ(nused, 3);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 8), 1);
+	CHECK(is_frame(pkts[0], 40));
+	rte_pktmbuf_free(pkts[0]);
+	while (nused < 16 && used(&t, 1, &id, &len))
+		ids[nused++] = id;
+	CHECK_EQ(nused, 4);
+	for (int i = 0; i < 4; i++) {
+		unsigned int seen = 0;
+
+		for (unsigned int k = 0; k < nused; k++)
+			seen += ids[k] == (uint32_t)h[i];
+		CHECK_EQ(seen, 1);
+	}
+
+	/* the pool holds 3: the 4th and 5th packets wait in the ring, then come */
+	for (int i = 0; i < 5; i++)
+		h[i] = post_tx(&t, (uint8_t)(50 + 10 * i), HDR + 60);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, small, pkts, 8), 3);
+	for (int i = 0; i < 3; i++)
+		CHECK(is_frame(pkts[i], (uint8_t)(50 + 10 * i)));
+	rte_pktmbuf_free_bulk(pkts, 3);
+	nused = 0;
+	while (nused < 16 && used(&t, 1, &id, &len))
+		ids[nused++] = id;
+	CHECK_EQ(nused, 3);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, small, pkts, 8), 2);
+	CHECK(is_frame(pkts[0], 80));
+	CHECK(is_frame(pkts[1], 90));
+	rte_pktmbuf_free_bulk(pkts, 2);
+	while (nused < 16 && used(&t, 1, &id, &len))
+		ids[nused++] = id;
+	CHECK_EQ(nused, 5);
+	for (int i = 0; i < 5; i++) {
+		unsigned int seen = 0;
+
+		for (unsigned int k = 0; k < nused; k++)
+			seen += ids[k] == (uint32_t)h[i];
+		CHECK_EQ(seen, 1);
+	}
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, small, pkts, 8), 0);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.tx_packets, 8);
+	CHECK_EQ(st.drop[VDN_NET_DROP_BAD_CHAIN], 1);
+	CHECK(st.drop[VDN_NET_DROP_NO_MBUF] >= 1);
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	rte_mempool_free(small);
+	arena_fini(&t.a);
+}
+
+static void test_ahead_split(void)
+{
+	run_ahead(false);
+}
+
+static void test_ahead_packed(void)
+{
+	run_ahead(true);
+}
+
 /* A transport that reports only one ring ready starts only that one. */
 static void test_partial_ready(void)
 {
@@ -383,6 +512,8 @@ int main(void)
 	RUN(test_packed);
 	RUN(test_partial_ready);
 	RUN(test_cvq_without_mq);
+	RUN(test_ahead_split);
+	RUN(test_ahead_packed);
 	rte_eal_cleanup();
 	return check_report();
 }
