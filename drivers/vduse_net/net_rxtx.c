@@ -49,6 +49,7 @@ static void vq_broken(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct vdn_
 		return;
 	vq->broken_seen = true;
 	q->st.vq_broken++;
+	q->st.chain_err[VDN_VRING_E_AVAIL_IDX]++; /* as lib/vring counts it: once */
 	vdn_vq_get_state(&vq->ring, &st);
 	vdn_net_logf(dev, RTE_LOG_ERR,
 		     "vq %u (%s of queue pair %u): the driver's avail index is corrupt (more than "
