@@ -14,7 +14,9 @@
  * rx needs frames arriving on the device's port while it runs.  Prints one
  * "ok:" line per check and "good-tx-frames N" (frames of ethertype 0x88b5
  * from 02:00:00:00:00:66 it made the device transmit); exit 0 = every check
- * passed, 1 = a check failed, 2 = setup failed.
+ * passed, 1 = a check failed, 2 = setup failed.  "bad-chains-sent N": the
+ * malformed chains it put on the TX and RX queues, each of which the
+ * device must count as a bad-chain drop.
  */
 #include <endian.h>
 #include <errno.h>
@@ -65,7 +67,7 @@ static struct vq vqs[3];
 static unsigned int nvq = 2;
 static uint64_t features;
 static bool mapped;
-static unsigned int failures, good_tx;
+static unsigned int failures, good_tx, bad_sent;
 
 #define CHECK(cond, ...)                                                  \
 	do {                                                              \
@@ -324,6 +326,7 @@ static void tx_expect_back(const char *what, uint16_t head)
 	bool got;
 
 	publish(q, head);
+	bad_sent++;
 	got = next_used(q, TIMEOUT_MS, &id, &len);
 	CHECK(got && id == head && len == 0, "tx %s: returned as used, length 0 (id %u len %u%s)",
 	      what, id, len, got ? "" : ", timed out");
@@ -429,6 +432,7 @@ static void phase_tx(void)
 	/* a head the driver cannot own: consumed, nothing to give back */
 	q->avail->ring[q->avail_idx % QSZ] = htole16(999);
 	q->avail_idx++;
+	bad_sent++;
 	__atomic_store_n(&q->avail->idx, htole16(q->avail_idx), __ATOMIC_RELEASE);
 	CHECK(tx_good("head index 999"), "tx head 999: skipped, the queue goes on");
 	/* the used ring must not have produced an entry for it */
@@ -445,6 +449,7 @@ static void rx_expect(const char *what, uint16_t head, bool good)
 	bool got;
 
 	publish(q, head);
+	bad_sent += !good;
 	got = next_used(q, 30000, &id, &len);
 	if (good)
 		CHECK(got && id == head && len > sizeof(struct virtio_net_hdr_v1),
@@ -604,6 +609,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "unknown phase %s\n", p);
 	}
 	printf("good-tx-frames %u\n", good_tx);
+	printf("bad-chains-sent %u\n", bad_sent);
 	printf("%u check(s) failed\n", failures);
 	set_status(0);
 	close(fd);
