@@ -9,7 +9,8 @@
  * spec allows and still serves well-formed buffers.
  *
  *   hostile_vhost /dev/vhost-vdpa-N [PHASE...]
- *   phases: tx rx cvq broken (default: all; cvq only if CTRL_VQ is offered)
+ *   phases: tx rx cvq status broken (default: all; cvq only if CTRL_VQ is
+ *   offered)
  *
  * rx needs frames arriving on the device's port while it runs.  Prints one
  * "ok:" line per check and "good-tx-frames N" (frames of ethertype 0x88b5
@@ -550,6 +551,53 @@ static void phase_cvq(void)
 	CHECK(a == VIRTIO_NET_OK, "cvq: still serves a good command (%d)", a);
 }
 
+/* --- status writes out of order, rings outside the map -------------------- */
+
+static void try_status(uint8_t st)
+{
+	/* vhost-vdpa refuses some transitions itself; either way is fine */
+	(void)ioctl(fd, VHOST_VDPA_SET_STATUS, &st);
+}
+
+static void phase_status(void)
+{
+	const uint8_t basic = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	struct vhost_vring_addr addr;
+	uint8_t st;
+
+	/* DRIVER_OK straight after a reset: no features, no rings */
+	try_status(0);
+	try_status(VIRTIO_CONFIG_S_DRIVER_OK);
+	/* every bit, FAILED and NEEDS_RESET included */
+	try_status(0);
+	try_status(0xff);
+	try_status(0);
+	bring_up();
+	CHECK(tx_good("out-of-order status writes"), "status: DRIVER_OK alone, then 0xff, then a reset: the device serves again");
+
+	/* a TX ring placed outside the IOTLB map: DRIVER_OK must be refused
+	 * (the device cannot start the queue), not crash anything */
+	try_status(0);
+	try_status(basic);
+	if (ioctl(fd, VHOST_SET_FEATURES, &features))
+		die("VHOST_SET_FEATURES");
+	try_status(basic | VIRTIO_CONFIG_S_FEATURES_OK);
+	for (unsigned int i = 0; i < nvq; i++)
+		vq_setup(&vqs[i], i);
+	memset(&addr, 0, sizeof(addr));
+	addr.index = 1;
+	addr.desc_user_addr = IOVA_HOLE;
+	addr.avail_user_addr = vqs[1].avail_iova;
+	addr.used_user_addr = vqs[1].used_iova;
+	if (ioctl(fd, VHOST_SET_VRING_ADDR, &addr))
+		die("VHOST_SET_VRING_ADDR");
+	try_status(basic | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	st = get_status();
+	CHECK(!(st & VIRTIO_CONFIG_S_DRIVER_OK), "status: descriptor table outside the map: DRIVER_OK refused (status 0x%x)", st);
+	bring_up();
+	CHECK(tx_good("a ring outside the map"), "status: after a reset the device serves again");
+}
+
 /* --- a corrupt avail index: the queue stops until the driver resets ------ */
 
 static void phase_broken(void)
@@ -582,6 +630,7 @@ static void phase_broken(void)
 int main(int argc, char **argv)
 {
 	bool all = argc < 3;
+	int nphases = 5;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s /dev/vhost-vdpa-N [tx|rx|cvq|broken...]\n", argv[0]);
@@ -590,8 +639,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	open_dev(argv[1]);
 	printf("features 0x%llx, %u queues\n", (unsigned long long)features, nvq);
-	for (int i = all ? 0 : 2; i < (all ? 4 : argc); i++) {
-		static const char *const phases[] = { "tx", "rx", "cvq", "broken" };
+	for (int i = all ? 0 : 2; i < (all ? nphases : argc); i++) {
+		static const char *const phases[] = { "tx", "rx", "cvq", "status", "broken" };
 		const char *p = all ? phases[i] : argv[i];
 
 		printf("--- phase %s\n", p);
@@ -603,6 +652,8 @@ int main(int argc, char **argv)
 			phase_cvq();
 		else if (!strcmp(p, "cvq"))
 			printf("cvq: not negotiated (the device offers no CTRL_VQ): phase not run\n");
+		else if (!strcmp(p, "status"))
+			phase_status();
 		else if (!strcmp(p, "broken"))
 			phase_broken();
 		else
