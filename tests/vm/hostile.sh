@@ -118,13 +118,16 @@ expect_eq "good: bad-chain drops" "$(gd "['drops']['bad-chain']")" 0
 expect_eq "good: bad-header drops" "$(gd "['drops']['bad-header']")" 0
 expect_eq "good: chain errors, all reasons" "$(json_get "sum([d for d in j['devices'] if d['name'] == 'good'][0]['total']['chain_errors'].values())" </tmp/stats.json)" 0
 expect_eq "good: queues broken" "$(gd "['vq_broken']")" 0
-expect_eq "log lines about the corrupt avail index" "$(grep -c "avail index is corrupt" "$LOG")" 1
-grep "avail index is corrupt" "$LOG"
+expect_eq "log lines about the corrupt avail index" "$(grep -c "avail index corrupt" "$LOG")" 1
+grep "avail index corrupt" "$LOG"
+# the whole line: device, queue, what happened, what the operator does
+grep -q "evil: vq 1 (tx, pair 0): avail index corrupt .*resets the device .*vdpa dev del + add)$" "$LOG" ||
+	fail "the broken-queue log line does not name device, queue and remedy in full"
 # recovery: the driver's reset stopped the broken queue's device, the next
 # DRIVER_OK started it afresh
-sed -n '/evil: vq 1 .*avail index is corrupt/,$p' "$LOG" | grep -q "evil: driver stopped" ||
+sed -n '/evil: vq 1 .*avail index corrupt/,$p' "$LOG" | grep -q "evil: driver stopped" ||
 	fail "no reset of evil logged after the broken queue"
-sed -n '/evil: vq 1 .*avail index is corrupt/,$p' "$LOG" | grep -q "evil: driver running" ||
+sed -n '/evil: vq 1 .*avail index corrupt/,$p' "$LOG" | grep -q "evil: driver running" ||
 	fail "evil did not start again after the reset"
 ok "evil: reset after the broken queue, then running again"
 
