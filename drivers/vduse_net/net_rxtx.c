@@ -29,8 +29,11 @@ static inline bool vq_enter(struct vdn_net_vq *vq)
 static inline void vq_leave(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct vdn_net_vq *vq)
 {
 	vdn_vq_flush(&vq->ring);
-	if (vdn_vq_need_notify(&vq->ring) && vdn_vduse_vq_irq(dev->vd, vq->index) == 0)
+	if (vdn_vq_need_notify(&vq->ring) && tp_vq_irq(dev, vq->index) == 0)
 		q->st.irqs++;
+	/* a quiescent point for IOTLB unmapping (net_iotlb.c); single writer */
+	atomic_store_explicit(&vq->gen, atomic_load_explicit(&vq->gen, memory_order_relaxed) + 1,
+			      memory_order_release);
 	atomic_store_explicit(&vq->busy, 0, memory_order_release);
 }
 

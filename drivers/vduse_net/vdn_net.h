@@ -31,6 +31,30 @@ struct vdn_net_dev;
 
 typedef void (*vdn_net_log_fn)(void *opaque, int level, const char *msg);
 
+/*
+ * What a restarted process needs besides what the kernel reports to take a
+ * running device over (vdn_net_attach).  VDUSE reports the acked features
+ * and each queue's addresses, size and readiness, but not the status, and
+ * nothing of the device's own progress or config space.
+ */
+struct vdn_net_saved {
+	uint64_t features_offered; /* at creation: fixes the number of queues */
+	uint64_t features_driver;  /* acked by the driver (0 before FEATURES_OK) */
+	uint8_t status;            /* as last accepted from the driver */
+	uint16_t max_qp;           /* device queue pairs (1 if CTRL_VQ was refused) */
+	uint16_t active_qp;        /* pairs the driver uses (VQ_PAIRS_SET) */
+	uint16_t vq_size;          /* max queue size announced */
+	bool cvq;                  /* the kernel accepted a control queue */
+	uint8_t mac[6];            /* config space as last written */
+	uint16_t mtu;
+	bool link_up;
+};
+/* Called (control thread, or whoever calls vdn_net_set_*) whenever the
+ * saved state changed, before the change is acknowledged to the driver, so
+ * that what is saved is never behind what the kernel believes.  Must be
+ * quick: it delays the kernel's request. */
+typedef void (*vdn_net_save_fn)(void *opaque, const struct vdn_net_saved *st);
+
 struct vdn_net_opts {
 	size_t sz;                   /* sizeof(struct vdn_net_opts) */
 	const char *name;            /* VDUSE + vdpa device name */
@@ -49,6 +73,8 @@ struct vdn_net_opts {
 	/* offer VIRTIO_F_RING_PACKED; a driver that takes it gets packed
 	 * rings (the kernel's virtio_net always does) */
 	bool packed;
+	vdn_net_save_fn save;        /* optional: keep state for vdn_net_attach */
+	void *save_opaque;
 };
 
 /*
@@ -62,6 +88,31 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out);
 
 /* Tear down (the vdpa device must be gone first).  Returns 0 or -errno. */
 int vdn_net_destroy(struct vdn_net_dev *dev);
+
+/*
+ * Take over the existing VDUSE device opts->name that a process which died
+ * left behind (crash-restart), instead of creating one: the driver and its
+ * netdev never notice beyond a pause.  `saved` is what opts->save last got;
+ * opts->mac/mtu/queue_pairs/packed are ignored (the device keeps what it
+ * was created with).  If the driver was running, the queues are started
+ * again where the device really stood: for a split ring at the used index
+ * in the driver's memory, so a chain popped but not completed is processed
+ * again (TX: sent twice; RX: written again) and none is lost.
+ * Errors: as vdn_vduse_attach() (-ENODEV no such device, -EBUSY served by
+ * another process, -EIO broken by a timed-out request), -ESTALE `saved`
+ * does not match the device (acked features differ), -EOPNOTSUPP the
+ * driver negotiated packed rings (their progress cannot be recovered yet),
+ * -EINVAL bad arguments, -EFAULT/-EIO a ring cannot be read or is corrupt.
+ */
+int vdn_net_attach(const struct vdn_net_opts *opts, const struct vdn_net_saved *saved,
+		   struct vdn_net_dev **out);
+
+/* Stop serving without destroying the VDUSE device (its driver and netdev
+ * stay; vdn_net_attach() can take it over again).  `dev` is freed. */
+void vdn_net_detach(struct vdn_net_dev *dev);
+
+/* The state vdn_net_attach() needs, now. */
+void vdn_net_saved_get(const struct vdn_net_dev *dev, struct vdn_net_saved *st);
 
 const char *vdn_net_name(const struct vdn_net_dev *dev);
 
@@ -141,5 +192,26 @@ struct vdn_net_info {
 	bool link_up;
 };
 int vdn_net_info(const struct vdn_net_dev *dev, struct vdn_net_info *info);
+
+/* Entries a MAC table keeps (the control queue's limit; more set overflow). */
+#define VDN_NET_FILTER_MACS 64
+
+/* The RX filter (host -> driver) as the driver last programmed it through
+ * the control queue.  Without a control queue, or before the driver used
+ * it, nothing is filtered (promisc set, tables empty). */
+struct vdn_net_filter_state {
+	struct rte_ether_addr mac;              /* primary address */
+	bool promisc, allmulti, alluni;         /* VIRTIO_NET_CTRL_RX_* modes */
+	bool nomulti, nouni, nobcast;
+	bool uni_overflow, multi_overflow;      /* table longer than kept: all pass */
+	bool vlan_filter;                       /* CTRL_VLAN negotiated: tags checked */
+	uint16_t n_uni, n_multi;
+	struct rte_ether_addr uni[VDN_NET_FILTER_MACS], multi[VDN_NET_FILTER_MACS];
+	uint64_t vlans[4096 / 64];              /* bit v: VLAN id v passes */
+};
+
+/* A consistent snapshot of the filter, from any thread, without locks
+ * (the datapath's own lock-free view).  -EINVAL dev or st NULL. */
+int vdn_net_filter_get(const struct vdn_net_dev *dev, struct vdn_net_filter_state *st);
 
 #endif

@@ -139,6 +139,16 @@ struct vdn_vring {
 int vdn_vring_init(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg);
 
 /*
+ * Translate the three ring areas again (cfg's addresses and xlate; num
+ * must be the ring's), keeping positions, in-flight chains, notification
+ * state and counters: for when the IOVA-to-memory translation changed
+ * under a stopped ring (IOTLB update) while the driver kept the queue.
+ * Returns 0; -EINVAL num differs, packed, NULL xlate, or misaligned;
+ * -EFAULT an area does not translate (the ring is left unchanged).
+ */
+int vdn_vring_remap(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg);
+
+/*
  * Number of chains the driver has made available and we have not popped.
  * Returns -EIO if avail idx claims more than num chains outstanding: not
  * yet popped, popped but not yet pushed, or given back by unpop, together

@@ -1091,8 +1091,91 @@ static void test_err_str(void)
 	CHECK(!strcmp(vdn_vring_err_str((enum vdn_vring_err)-1), "unknown"));
 }
 
+/* An IOTLB update: the ring's IOVAs now translate to other memory (here a
+ * copy, which the driver writes from now on).  After remap the ring must
+ * use the new memory, keep its positions, in-flight chains and counters. */
+struct moved {
+	struct arena *a;
+	uint64_t lo, hi;  /* [lo, hi) of IOVA translated elsewhere */
+	uint64_t to;      /* ... to arena IOVA to + (iova - lo) */
+	bool on;
+};
+
+static void *moved_xlate(void *ctx, uint64_t iova, uint64_t *len, int access)
+{
+	struct moved *m = ctx;
+
+	if (!m->on || iova < m->lo || iova >= m->hi)
+		return arena_xlate(m->a, iova, len, access);
+	if (*len > m->hi - iova)
+		*len = m->hi - iova;
+	return arena_xlate(m->a, m->to + (iova - m->lo), len, access);
+}
+
+static void test_remap(void)
+{
+	struct fx f;
+	struct vdn_vring_cfg cfg, c;
+	struct moved mv;
+	uint32_t id, len;
+
+	if (!fx_init(&f, 16, true, false, 0))
+		return;
+	mv = (struct moved){ .a = &f.a, .lo = f.d.desc_iova,
+			     .hi = f.d.used_iova + 4 + 8 * 16 + 2 };
+	drv_cfg(&f.d, &cfg);
+	cfg.event_idx = true;
+	cfg.xlate = moved_xlate;
+	cfg.xlate_ctx = &mv;
+	CHECK_EQ(vdn_vring_init(&f.vr, &cfg), 0);
+	expect_good(&f);
+	expect_good(&f);
+	/* one chain stays in flight across the remap */
+	uint64_t o = buf(&f, 32);
+	int h = drv_add(&f.d, &(struct drv_seg){ o, 32, false }, 1);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
+	CHECK_EQ(f.c.head, h);
+
+	/* bad arguments leave the ring as it was */
+	c = cfg, c.num = 8;
+	CHECK_EQ(vdn_vring_remap(&f.vr, &c), -EINVAL);
+	c = cfg, c.packed = true;
+	CHECK_EQ(vdn_vring_remap(&f.vr, &c), -EINVAL);
+	c = cfg, c.used_iova += 2;
+	CHECK_EQ(vdn_vring_remap(&f.vr, &c), -EINVAL);
+	arena_set(&f.a, ARENA_PLAY_PAGE, 1, 0, 0);
+	c = cfg, c.used_iova = ARENA_PLAY_IOVA;
+	CHECK_EQ(vdn_vring_remap(&f.vr, &c), -EFAULT);
+
+	/* move: copy the ring, the driver continues on the copy, the old
+	 * memory turns to garbage */
+	uint64_t size = mv.hi - mv.lo;
+	mv.to = arena_alloc(&f.a, size + 64, 64);
+	uint64_t delta = mv.to - mv.lo;
+	memcpy(arena_ptr(&f.a, mv.to), arena_ptr(&f.a, mv.lo), size);
+	memset(arena_ptr(&f.a, mv.lo), 0xff, size);
+	f.d.desc = arena_ptr(&f.a, f.d.desc_iova + delta);
+	f.d.avail = arena_ptr(&f.a, f.d.avail_iova + delta);
+	f.d.used = arena_ptr(&f.a, f.d.used_iova + delta);
+	mv.on = true;
+	CHECK_EQ(vdn_vring_remap(&f.vr, &cfg), 0);
+
+	uint64_t popped = f.vr.stats.popped;
+	vdn_vring_push(&f.vr, (uint16_t)h, 0);
+	vdn_vring_flush(&f.vr);
+	CHECK(drv_get_used(&f.d, &id, &len));
+	CHECK_EQ(id, h);
+	CHECK_EQ(drv_used_idx(&f.d), 3);
+	for (int i = 0; i < 20; i++) /* past the ring's end: wraps on the copy */
+		expect_good(&f);
+	CHECK_EQ(f.vr.stats.popped, popped + 20);
+	CHECK_EQ(vring_bad_total(&f.vr.stats), 0);
+	arena_fini(&f.a);
+}
+
 int main(void)
 {
+	RUN(test_remap);
 	RUN(test_init);
 	RUN(test_basic);
 	RUN(test_iov_copy);
