@@ -172,7 +172,8 @@ struct vdn_net_q_stats {
 	uint64_t sw_csum;              /* checksums completed in software */
 	uint64_t gso_segs;             /* TX: segments cut from TSO frames in software */
 	/* malformed chains by what was wrong with them (enum vdn_vring_err,
-	 * names from vdn_vring_err_str()); each is also a bad-chain drop */
+	 * names from vdn_vring_err_str()); each is also a bad-chain drop,
+	 * except avail-idx, which counts broken queues like vq_broken */
 	uint64_t chain_err[VDN_VRING_E__COUNT];
 	/* times a queue of the pair stopped on a corrupt avail index: it stays
 	 * stopped until the driver resets the device */
