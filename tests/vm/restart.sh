@@ -191,9 +191,9 @@ cp $LOG /tmp/vdnet-first.log
 expect_eq "vdpa dev show" "$(vdpa dev show | awk '{print $1}')" "vdn0:"
 expect_eq "eth0's ifindex in ctr after the kill" "$(ifindex)" "$IDX"
 [ -f $STATE ] || fail "the state file vanished with the daemon"
-# No pause before the restart: with traffic queued, the netdev's TX
-# watchdog (5 s) would log a kernel WARNING, which fails the run; a TCG
-# guest already needs 2-4 s to start vdnet.
+# No pause before the restart: a TCG guest needs 2-10 s to start vdnet
+# anyway, and a longer outage only risks the netdev's TX watchdog warning
+# (5 s with its TX ring full), which would fail the run.
 
 step "start vdnet again with the same arguments: it takes the device over"
 vdnet_run "$DEV"
