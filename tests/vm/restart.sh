@@ -15,6 +15,9 @@
 # active and the control queue still answers (ethtool -L).
 # restart.sh packed: a driver on packed rings cannot be taken over yet: the
 # restart is refused with a message saying so; reattach=never replaces it.
+# restart.sh vhost: the VM path (bus=vhost) with DPDK's virtio-user in
+# testpmd (txonly) as the client: after kill -9 and the takeover, frames
+# from the same, still running client reach the peer again.
 # restart.sh window: what happens to a request the kernel sends while no
 # vdnet runs: answered by the next vdnet if it comes within msg_timeout;
 # past it the device is broken, the restart says so, reattach=never helps.
@@ -28,13 +31,14 @@ DEV="name=vdn0,port=net_af_xdp0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC"
 eal() { echo "-l 0-1 $VM_EAL --vdev net_af_xdp0,iface=va --"; }
 case $MODE in
 split|window) ;;
+vhost) DEV="name=vh0,port=net_af_xdp0,bus=vhost,mac=$MAC"; STATE=/run/vdnet/vh0.state ;;
 packed) DEV="$DEV,packed=on" ;;
 cvq)
 	DEV="name=vdn0,port=net_af_packet0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC,queues=2"
 	# 3 lcores (main + 2 workers) on the guest's 2 vCPUs
 	eal() { echo "--lcores 0@0,1@1,2@1 $VM_EAL --vdev net_af_packet0,iface=va,qpairs=2 --"; }
 	;;
-*) fail "unknown mode $MODE (split, packed, cvq, window)" ;;
+*) fail "unknown mode $MODE (split, packed, cvq, window, vhost)" ;;
 esac
 # vdnet_run DEVICE_SPEC: start vdnet serving that --device
 vdnet_run() {
@@ -49,6 +53,64 @@ active() {
 	"$BUILD/app/vdnet" --connect $SOCK show stats vdn0 |
 		sed -n 's|.*, \([0-9]*\)/\([0-9]*\) queue pairs active.*|\1/\2|p'
 }
+
+if [ $MODE = vhost ]; then
+	step "setup: peer netns, veth va/vb; vdnet serving vh0 on vhost-vdpa; testpmd txonly on it"
+	load_modules
+	make_netns peer
+	make_veth va vb peer
+	vdnet_run "$DEV"
+	VHOST=$(sed -n 's/.*device vh0: \(\/dev\/vhost-vdpa-[0-9]*\).*/\1/p' $LOG | head -1)
+	[ -c "$VHOST" ] || { cat $LOG; fail "no vhost-vdpa char device"; }
+	rm -f /tmp/tp.in
+	mkfifo /tmp/tp.in
+	# --no-huge: a shared memfd, which vhost-vdpa can hand to VDUSE
+	stdbuf -oL -eL dpdk-testpmd -l 0-1 --no-huge -m 512 --no-pci --file-prefix client \
+		--vdev "net_virtio_user0,path=$VHOST,queue_size=256" -- --forward-mode=txonly \
+		--auto-start --total-num-mbufs=4096 --rxd=256 --txd=256 --burst=16 \
+		</tmp/tp.in >/tmp/testpmd.out 2>&1 &
+	TP_PID=$!
+	exec 3>/tmp/tp.in
+	# frames testpmd's txonly sent that vb received
+	vb_rx() { ip netns exec peer cat /sys/class/net/vb/statistics/rx_packets; }
+	a=$(vb_rx)
+	wait_for 180 sh -c "[ \$(ip netns exec peer cat /sys/class/net/vb/statistics/rx_packets) -gt $((a + 1000)) ]" ||
+		{ cat /tmp/testpmd.out; fail "testpmd's frames do not reach vb"; }
+	ok "testpmd's frames reach vb"
+	[ "$(state_key status)" = 0xf ] || { cat $STATE; fail "state file: driver status not 0xf"; }
+
+	step "kill -9 vdnet; the client keeps running; vdnet takes over"
+	kill -KILL "$VDNET_PID"
+	wait "$VDNET_PID" 2>/dev/null
+	VDNET_PID=""
+	T_KILL=$(now_ms)
+	sleep 1
+	a=$(vb_rx); sleep 1; b=$(vb_rx)
+	[ $((b - a)) -lt 50 ] || fail "$((b - a)) frames/s reach vb with vdnet dead"
+	ok "no frames while vdnet is down ($((b - a)) in 1 s)"
+	[ -c "$VHOST" ] || fail "$VHOST vanished with the daemon"
+	kill -0 $TP_PID || fail "testpmd died with vdnet"
+	vdnet_run "$DEV"
+	grep -q "reattached" $LOG || { cat $LOG; fail "no takeover"; }
+	grep -E "resuming at|reattached" $LOG
+	a=$(vb_rx)
+	wait_for 60 sh -c "[ \$(ip netns exec peer cat /sys/class/net/vb/statistics/rx_packets) -gt $((a + 1000)) ]" ||
+		{ cat $LOG; fail "testpmd's frames do not reach vb after the takeover"; }
+	ok "the same testpmd's frames reach vb again, $(($(now_ms) - T_KILL)) ms after the kill"
+	kill -0 $TP_PID || fail "testpmd died"
+
+	step "the client quits: the device resets; SIGTERM tears down"
+	echo >&3
+	exec 3>&-
+	wait_for 60 sh -c "! kill -0 $TP_PID" || fail "testpmd did not quit"
+	wait_for 20 grep -q "driver stopped" $LOG || { cat $LOG; fail "vdnet saw no reset when testpmd quit"; }
+	ok "reset seen after the takeover"
+	vdnet_stop TERM
+	[ ! -e "$VHOST" ] || fail "$VHOST left behind"
+	[ ! -e $STATE ] || fail "$STATE left behind"
+	echo PASS
+	exit 0
+fi
 
 step "setup: netns peer + ctr, veth va/vb, vdnet serving eth0 in ctr"
 load_modules
