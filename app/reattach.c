@@ -216,11 +216,17 @@ static int take_over(struct vdnet *v, struct vdnet_dev *d, const struct vdnet_st
 	if (rc)
 		goto fail_port;
 	d->vdpa_added = d->conf.bus != VDN_VDPA_BUS_NONE;
-	if (d->conf.bus == VDN_VDPA_BUS_NONE)
-		;
-	else if (!v->nl && (rc = vdn_vdpa_open(&v->nl)))
+	if (d->conf.bus != VDN_VDPA_BUS_NONE && !v->nl && (rc = vdn_vdpa_open(&v->nl)))
 		LOG(WARNING, "device %s: no vdpa netlink (%s): teardown cannot remove the vdpa "
 		    "device\n", name, strerror(-rc));
+	/* the dead vdnet may have been tearing down, or an admin removed it
+	 * meanwhile: serve the device as bus=none would */
+	if (d->vdpa_added && v->nl && vdn_vdpa_dev_exists(v->nl, name) == 0) {
+		LOG(WARNING, "device %s: its vdpa device is gone; the VDUSE device waits for "
+		    "`vdpa dev add name %s mgmtdev vduse`\n", name, name);
+		d->vdpa_added = false;
+		return 1;
+	}
 	if (d->conf.bus == VDN_VDPA_BUS_VIRTIO) {
 		if (d->conf.ifname[0])
 			snprintf(d->netdev, sizeof(d->netdev), "%s", d->conf.ifname);
