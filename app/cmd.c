@@ -33,6 +33,7 @@ int vdnet_cmd_foreach(int (*fn)(const struct vdnet_cmd *cmd, void *arg), void *a
 		{ vdnet_cmds_sys, &vdnet_n_cmds_sys },
 		{ vdnet_cmds_show, &vdnet_n_cmds_show },
 		{ vdnet_cmds_set, &vdnet_n_cmds_set },
+		{ vdnet_cmds_dev, &vdnet_n_cmds_dev },
 	};
 	int rc;
 

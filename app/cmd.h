@@ -30,8 +30,10 @@ struct vdnet_cmd {
 	int (*fn)(struct vdnet_cmd_ctx *c, int argc, char **argv);
 };
 
-extern const struct vdnet_cmd vdnet_cmds_show[], vdnet_cmds_set[], vdnet_cmds_sys[];
-extern const unsigned int vdnet_n_cmds_show, vdnet_n_cmds_set, vdnet_n_cmds_sys;
+extern const struct vdnet_cmd vdnet_cmds_show[], vdnet_cmds_set[], vdnet_cmds_sys[],
+	vdnet_cmds_dev[];
+extern const unsigned int vdnet_n_cmds_show, vdnet_n_cmds_set, vdnet_n_cmds_sys,
+	vdnet_n_cmds_dev;
 
 /* Every command in help order: calls fn for each until it returns non-zero. */
 int vdnet_cmd_foreach(int (*fn)(const struct vdnet_cmd *cmd, void *arg), void *arg);
@@ -47,6 +49,10 @@ int vdnet_cmd_fail(struct vdnet_cmd_ctx *c, const char *fmt, ...)
 
 /* JSON string (names here are plain, but quote what must be quoted). */
 void vdnet_json_str(FILE *f, const char *s);
+
+/* RX mode flag k of the filter: 1 on, 0 off (its name in *name), -1 past
+ * the last. */
+int vdnet_rx_mode(const struct vdn_net_filter_state *fs, unsigned int k, const char **name);
 
 /* Virtio-net feature bit names, "" for unknown bits. */
 const char *vdnet_feature_name(unsigned int bit);

@@ -116,6 +116,33 @@ static int cmd_set_mtu(struct vdnet_cmd_ctx *c, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_set_queues(struct vdnet_cmd_ctx *c, int argc, char **argv)
+{
+	struct vdn_net_info info;
+	struct vdnet_dev *d;
+	unsigned long n;
+	char *end;
+
+	(void)argc;
+	d = dev_arg(c, argv[0]);
+	if (!d)
+		return -EINVAL;
+	vdn_net_info(d->net, &info);
+	errno = 0;
+	n = strtoul(argv[1], &end, 10);
+	if (!isdigit((unsigned char)argv[1][0]) || *end || errno || n < 1 ||
+	    n > info.max_queue_pairs)
+		return vdnet_cmd_fail(c, "queues '%s': want 1..%u, %s's queue pairs%s", argv[1],
+				      info.max_queue_pairs, argv[0],
+				      info.cvq ? "" : " (no control queue on this kernel, so no MQ)");
+	/* the lcores read it per burst; a pair left out hands its port queue's
+	 * packets to the pairs still in (fwd.c) */
+	atomic_store(&d->rx_queues, (uint16_t)n);
+	fprintf(c->out, "%s: host->driver traffic spread over %lu queue pair(s)%s\n", argv[0], n,
+		n > info.active_queue_pairs ? " once the driver uses that many" : "");
+	return 0;
+}
+
 static const char *const level_names[] = {
 	[RTE_LOG_EMERG] = "emerg", [RTE_LOG_ALERT] = "alert", [RTE_LOG_CRIT] = "crit",
 	[RTE_LOG_ERR] = "err",     [RTE_LOG_WARNING] = "warning", [RTE_LOG_NOTICE] = "notice",
@@ -188,6 +215,8 @@ const struct vdnet_cmd vdnet_cmds_set[] = {
 	{ "set mac", "set mac NAME MAC", "the device's MAC (and its netdev's)", 2, 2, 0, cmd_set_mac },
 	{ "set mtu", "set mtu NAME N", "the device's MTU, 68-9000 (and its netdev's)", 2, 2, 0,
 	  cmd_set_mtu },
+	{ "set queues", "set queues NAME N", "spread host->driver traffic over N queue pairs (at "
+	  "most the driver's active ones)", 2, 2, 0, cmd_set_queues },
 	{ "set log", "set log LEVEL [TYPE]", "log level, of every type or those matching TYPE", 1, 2,
 	  0, cmd_set_log },
 };

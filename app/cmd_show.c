@@ -3,6 +3,7 @@
  * each in a fixed text layout or as JSON (--json / format json). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,6 @@
 
 #include "cmd.h"
 
-static struct vdnet_stats_snap show_snap; /* rates since the previous `show stats` */
 static struct vdnet_fwd_info lcore_snap[RTE_MAX_LCORE]; /* load since the previous look */
 
 static const char *const feature_names[64] = {
@@ -80,6 +80,124 @@ static void status_text(FILE *f, uint8_t st)
 	fputc('\n', f);
 }
 
+/* Pairs host -> driver traffic is spread over now (fwd.c's rule). */
+static uint16_t rx_spread(const struct vdnet_dev *d, const struct vdn_net_info *info)
+{
+	uint16_t lim = atomic_load(&d->rx_queues);
+
+	return lim && lim < info->active_queue_pairs ? lim : info->active_queue_pairs;
+}
+
+static const struct {
+	const char *name;
+	size_t off;
+} rx_modes[] = {
+	{ "promisc", offsetof(struct vdn_net_filter_state, promisc) },
+	{ "allmulti", offsetof(struct vdn_net_filter_state, allmulti) },
+	{ "alluni", offsetof(struct vdn_net_filter_state, alluni) },
+	{ "nomulti", offsetof(struct vdn_net_filter_state, nomulti) },
+	{ "nouni", offsetof(struct vdn_net_filter_state, nouni) },
+	{ "nobcast", offsetof(struct vdn_net_filter_state, nobcast) },
+};
+
+int vdnet_rx_mode(const struct vdn_net_filter_state *fs, unsigned int k, const char **name)
+{
+	if (k >= RTE_DIM(rx_modes))
+		return -1;
+	*name = rx_modes[k].name;
+	return *(const bool *)((const char *)fs + rx_modes[k].off);
+}
+
+static bool vlan_on(const struct vdn_net_filter_state *fs, unsigned int id)
+{
+	return fs->vlans[id / 64] & (1ULL << (id % 64));
+}
+
+static void macs_text(FILE *f, const struct rte_ether_addr *t, uint16_t n, bool overflow)
+{
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+	for (uint16_t i = 0; i < n; i++) {
+		rte_ether_format_addr(mac, sizeof(mac), &t[i]);
+		fprintf(f, "%s%s", i ? " " : "", mac);
+	}
+	fprintf(f, "%s%s\n", n ? "" : "-", overflow ? " (overflow: all pass)" : "");
+}
+
+static void filter_text(FILE *f, const struct vdn_net_info *info,
+			const struct vdn_net_filter_state *fs)
+{
+	const char *name;
+	int n = 0;
+
+	if (!info->cvq)
+		fprintf(f, "  %-20s none: no control queue (the kernel refused CTRL_VQ), so the "
+			"driver cannot program MAC/VLAN/RX-mode filters; nothing is filtered\n",
+			"cvq state");
+	fprintf(f, "  %-20s", "rx mode");
+	for (unsigned int k = 0; k < RTE_DIM(rx_modes); k++)
+		fprintf(f, " %s=%d", rx_modes[k].name, vdnet_rx_mode(fs, k, &name));
+	fprintf(f, "\n  %-20s ", "mac table unicast");
+	macs_text(f, fs->uni, fs->n_uni, fs->uni_overflow);
+	fprintf(f, "  %-20s ", "mac table multicast");
+	macs_text(f, fs->multi, fs->n_multi, fs->multi_overflow);
+	fprintf(f, "  %-20s ", "vlan filter");
+	if (!fs->vlan_filter) {
+		fprintf(f, "off (CTRL_VLAN not negotiated: tagged frames pass)\n");
+		return;
+	}
+	/* ranges keep a long table on one line */
+	for (unsigned int id = 0; id < 4096; id++) {
+		unsigned int end = id;
+
+		if (!vlan_on(fs, id))
+			continue;
+		while (end + 1 < 4096 && vlan_on(fs, end + 1))
+			end++;
+		fprintf(f, "%s%u", n++ ? "," : "", id);
+		if (end > id)
+			fprintf(f, "-%u", end);
+		id = end;
+	}
+	fprintf(f, "%s\n", n ? "" : "on, no VLAN ids (tagged frames dropped)");
+}
+
+static void macs_json(FILE *f, const struct rte_ether_addr *t, uint16_t n)
+{
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+	fputc('[', f);
+	for (uint16_t i = 0; i < n; i++) {
+		rte_ether_format_addr(mac, sizeof(mac), &t[i]);
+		fprintf(f, "%s\"%s\"", i ? ", " : "", mac);
+	}
+	fputc(']', f);
+}
+
+static void filter_json(FILE *f, const struct vdn_net_filter_state *fs)
+{
+	const char *name;
+	int n = 0;
+
+	fprintf(f, "{\"rx_mode\": {");
+	for (unsigned int k = 0; k < RTE_DIM(rx_modes); k++) {
+		int on = vdnet_rx_mode(fs, k, &name);
+
+		fprintf(f, "%s\"%s\": %s", k ? ", " : "", name, on > 0 ? "true" : "false");
+	}
+	fprintf(f, "}, \"mac_unicast\": ");
+	macs_json(f, fs->uni, fs->n_uni);
+	fprintf(f, ", \"mac_multicast\": ");
+	macs_json(f, fs->multi, fs->n_multi);
+	fprintf(f, ", \"uni_overflow\": %s, \"multi_overflow\": %s, \"vlan_filter\": %s, "
+		"\"vlans\": [", fs->uni_overflow ? "true" : "false",
+		fs->multi_overflow ? "true" : "false", fs->vlan_filter ? "true" : "false");
+	for (unsigned int id = 0; id < 4096; id++)
+		if (vlan_on(fs, id))
+			fprintf(f, "%s%u", n++ ? ", " : "", id);
+	fprintf(f, "]}");
+}
+
 static const char *attached(const struct vdnet_dev *d)
 {
 	return d->netdev[0] ? d->netdev : d->vhost_path[0] ? d->vhost_path : "-";
@@ -108,13 +226,19 @@ static void dev_json(FILE *f, struct vdnet *v, struct vdnet_dev *d, bool full)
 	vdnet_json_str(f, port);
 	fprintf(f, ", \"port_id\": %u", d->port_id);
 	if (full) {
-		fprintf(f, ", \"cvq\": %s, \"failed\": %s, \"datapath\": \"%s\", "
-			"\"features_offered\": ", info.cvq ? "true" : "false",
+		struct vdn_net_filter_state fs;
+
+		fprintf(f, ", \"rx_queues\": %u, \"rx_queues_set\": %u, \"cvq\": %s, "
+			"\"failed\": %s, \"datapath\": \"%s\", \"features_offered\": ",
+			rx_spread(d, &info), atomic_load(&d->rx_queues), info.cvq ? "true" : "false",
 			atomic_load(&d->failed) ? "true" : "false",
 			atomic_load(&v->dp_stopped) ? "stopped" : "running");
 		features_json(f, info.features_offered);
 		fprintf(f, ", \"features_negotiated\": ");
 		features_json(f, info.features_driver);
+		vdn_net_filter_get(d->net, &fs);
+		fprintf(f, ", \"filter\": ");
+		filter_json(f, &fs);
 	}
 	fprintf(f, "}");
 }
@@ -159,7 +283,9 @@ static int cmd_show_device(struct vdnet_cmd_ctx *c, int argc, char **argv)
 {
 	struct vdnet_dev *d = vdnet_cmd_dev(c->v, argv[0]);
 	char mac[RTE_ETHER_ADDR_FMT_SIZE], port[RTE_ETH_NAME_MAX_LEN] = "?";
+	struct vdn_net_filter_state fs;
 	struct vdn_net_info info;
+	uint16_t lim;
 	FILE *f = c->out;
 
 	(void)argc;
@@ -186,6 +312,9 @@ static int cmd_show_device(struct vdnet_cmd_ctx *c, int argc, char **argv)
 	fprintf(f, "  %-20s %u\n", "mtu", info.mtu);
 	fprintf(f, "  %-20s %u active, %u max\n", "queue pairs", info.active_queue_pairs,
 		info.max_queue_pairs);
+	lim = atomic_load(&d->rx_queues);
+	fprintf(f, "  %-20s %u (set queues: %s%.0u; driver's active pairs: %u)\n", "rx queues",
+		rx_spread(d, &info), lim ? "" : "all", lim, info.active_queue_pairs);
 	fprintf(f, "  %-20s %s\n", "control queue",
 		info.cvq ? "yes" : "no (the kernel refused it)");
 	fprintf(f, "  %-20s %s\n", "control channel",
@@ -196,13 +325,38 @@ static int cmd_show_device(struct vdnet_cmd_ctx *c, int argc, char **argv)
 	features_text(f, info.features_offered);
 	fprintf(f, "  %-20s ", "features negotiated");
 	features_text(f, info.features_driver);
+	vdn_net_filter_get(d->net, &fs);
+	filter_text(f, &info, &fs);
 	return 0;
+}
+
+/* Why chains were malformed (lib/vring's reasons) and broken queues. */
+static void chain_json(FILE *f, const struct vdn_net_q_stats *s)
+{
+	fprintf(f, "\"chain_errors\": {");
+	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
+		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", vdn_vring_err_str(r), s->chain_err[r]);
+	fprintf(f, "}, \"vq_broken\": %" PRIu64, s->vq_broken);
+}
+
+static void counters_json(FILE *f, const struct vdn_net_q_stats *s, const struct vdnet_rates *r)
+{
+	fprintf(f, "\"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64 ", \"tx_packets\": %"
+		PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"rx_pps\": %.0f, \"rx_bps\": %.0f, "
+		"\"tx_pps\": %.0f, \"tx_bps\": %.0f, \"irqs\": %" PRIu64 ", \"sw_csum\": %" PRIu64
+		", \"gso_segs\": %" PRIu64 ", \"drops\": {", s->rx_packets, s->rx_bytes,
+		s->tx_packets, s->tx_bytes, r->rx_pps, r->rx_bps, r->tx_pps, r->tx_bps, s->irqs,
+		s->sw_csum, s->gso_segs);
+	for (int k = 0; k < VDN_NET_DROP__COUNT; k++)
+		fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", vdn_net_drop_str(k), s->drop[k]);
+	fprintf(f, "}");
 }
 
 static void stats_json(FILE *f, struct vdnet *v, unsigned int i)
 {
 	struct vdnet_dev *d = &v->dev[i];
 	struct vdn_net_q_stats s, tot = { 0 };
+	struct vdnet_rates r, rtot = { 0 };
 	struct vdn_net_info info;
 
 	vdn_net_info(d->net, &info);
@@ -210,23 +364,21 @@ static void stats_json(FILE *f, struct vdnet *v, unsigned int i)
 	vdnet_json_str(f, d->conf.name);
 	fprintf(f, ", \"queues\": [");
 	for (uint16_t q = 0; q < info.max_queue_pairs; q++) {
-		if (vdnet_stats_get(v, i, q, &s))
+		if (vdnet_stats_get(v, i, q, &s) || vdnet_stats_rates(v, i, q, &r))
 			continue;
-		fprintf(f, "%s{\"qp\": %u, \"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
-			", \"tx_packets\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"irqs\": %" PRIu64
-			", \"sw_csum\": %" PRIu64 ", \"drops\": {", q ? ", " : "", q, s.rx_packets,
-			s.rx_bytes, s.tx_packets, s.tx_bytes, s.irqs, s.sw_csum);
-		for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
-			fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", vdn_net_drop_str(r), s.drop[r]);
-		fprintf(f, "}}");
+		fprintf(f, "%s{\"qp\": %u, ", q ? ", " : "", q);
+		counters_json(f, &s, &r);
+		fprintf(f, ", ");
+		chain_json(f, &s);
+		fprintf(f, "}");
 		vdnet_stats_add(&tot, &s);
+		vdnet_rates_add(&rtot, &r);
 	}
-	fprintf(f, "], \"total\": {\"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
-		", \"tx_packets\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"drops\": {",
-		tot.rx_packets, tot.rx_bytes, tot.tx_packets, tot.tx_bytes);
-	for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
-		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", vdn_net_drop_str(r), tot.drop[r]);
-	fprintf(f, "}}}");
+	fprintf(f, "], \"total\": {");
+	counters_json(f, &tot, &rtot);
+	fprintf(f, ", ");
+	chain_json(f, &tot);
+	fprintf(f, "}}");
 }
 
 static int cmd_show_stats(struct vdnet_cmd_ctx *c, int argc, char **argv)
@@ -238,7 +390,7 @@ static int cmd_show_stats(struct vdnet_cmd_ctx *c, int argc, char **argv)
 	if (name && !vdnet_cmd_dev(v, name))
 		return vdnet_cmd_fail(c, "no device named '%s' (see: show devices)", name);
 	if (!c->json) {
-		vdnet_stats_print(c->out, v, name, &show_snap);
+		vdnet_stats_print(c->out, v, name);
 		return 0;
 	}
 	fprintf(c->out, "{\"devices\": [");
@@ -261,7 +413,6 @@ static int cmd_clear_stats(struct vdnet_cmd_ctx *c, int argc, char **argv)
 	for (unsigned int i = 0; i < v->n_dev; i++)
 		if (v->dev[i].net)
 			rte_eth_stats_reset(v->dev[i].port_id);
-	memset(&show_snap, 0, sizeof(show_snap));
 	fprintf(c->out, "stats cleared (devices and their ports)\n");
 	return 0;
 }
@@ -398,9 +549,9 @@ const struct vdnet_cmd vdnet_cmds_show[] = {
 	{ "show devices", "show devices [--json]", "one line per device", 0, 0, VDNET_CMD_JSON,
 	  cmd_show_devices },
 	{ "show device", "show device NAME [--json]", "features, status, queues, MAC, MTU, bus, "
-	  "netdev or vhost path", 1, 1, VDNET_CMD_JSON, cmd_show_device },
+	  "netdev or vhost path, CVQ filter state", 1, 1, VDNET_CMD_JSON, cmd_show_device },
 	{ "show stats", "show stats [NAME] [--json]", "per queue counters, drops by reason, rates "
-	  "since the previous look", 0, 1, VDNET_CMD_JSON, cmd_show_stats },
+	  "over the last seconds", 0, 1, VDNET_CMD_JSON, cmd_show_stats },
 	{ "show port", "show port NAME|ID [--json]", "the DPDK port's counters (by device, port "
 	  "name or id)", 1, 1, VDNET_CMD_JSON, cmd_show_port },
 	{ "show lcores", "show lcores [--json]", "which lcore serves which queue, load since the "

@@ -3,6 +3,7 @@
  *   vdnet [EAL options] -- --device name=NAME,port=PORT[,...] [--stats-period SEC] */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,41 @@
 
 int vdnet_logtype;
 static struct vdnet V;
+static _Thread_local char last_err[256];
+
+void vdnet_log(uint32_t level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	/* continuation lines (lists under an error) start with a blank */
+	if (level <= RTE_LOG_ERR) {
+		char msg[sizeof(last_err)];
+		const char *m = msg;
+
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		if (!strncmp(m, "vdnet: ", 7))
+			m += 7;
+		if (*m != ' ') {
+			snprintf(last_err, sizeof(last_err), "%s", m);
+			last_err[strcspn(last_err, "\n")] = '\0';
+		}
+		va_end(ap);
+		va_start(ap, fmt);
+	}
+	rte_vlog(level, vdnet_logtype, fmt, ap);
+	va_end(ap);
+}
+
+const char *vdnet_log_last_error(void)
+{
+	return last_err;
+}
+
+void vdnet_log_clear_error(void)
+{
+	last_err[0] = '\0';
+}
 
 static void on_signal(int sig)
 {
@@ -41,11 +77,9 @@ static int check_lcores(const struct vdnet_conf *c)
 
 static void run(struct vdnet *v, bool console)
 {
-	static struct vdnet_stats_snap snap;
 	uint64_t hz = rte_get_timer_hz(), last = rte_get_timer_cycles();
 	struct timespec tick = { 0, 100 * 1000000L };
 
-	snap.tsc = last; /* counters start at zero, so rates are right from the first print */
 	while (!atomic_load(&v->quit)) {
 		if (!console) {
 			nanosleep(&tick, NULL);
@@ -54,14 +88,16 @@ static void run(struct vdnet *v, bool console)
 			atomic_store(&v->quit, true);
 			break;
 		}
-		if (!v->conf.stats_period)
-			continue;
+		/* devices come and go under the command lock */
+		vdnet_cmd_lock();
+		vdnet_stats_tick(v);
 		uint64_t now = rte_get_timer_cycles();
 
-		if (now - last >= v->conf.stats_period * hz) {
-			vdnet_stats_print(stdout, v, NULL, &snap);
+		if (v->conf.stats_period && now - last >= v->conf.stats_period * hz) {
+			vdnet_stats_print(stdout, v, NULL);
 			last = now;
 		}
+		vdnet_cmd_unlock();
 	}
 }
 
@@ -130,7 +166,9 @@ int main(int argc, char **argv)
 	if (rc)
 		LOG(WARNING, "telemetry endpoints /vdnet/*: %s; continuing without them\n",
 		    strerror(-rc));
+	vdnet_cmd_lock(); /* the socket may be adding a device already */
 	rc = vdnet_fwd_start(&V);
+	vdnet_cmd_unlock();
 	if (rc) {
 		fprintf(stderr, "vdnet: cannot launch datapath lcores: %s\n", strerror(-rc));
 		atomic_store(&V.quit, true);

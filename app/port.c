@@ -32,7 +32,7 @@ static struct rte_mempool *socket_pool(int socket)
 	return pools[socket];
 }
 
-static int resolve_port(const char *spec, uint16_t *port)
+int vdnet_port_resolve(const char *spec, uint16_t *port)
 {
 	char *end;
 	unsigned long id = strtoul(spec, &end, 10);
@@ -71,7 +71,7 @@ int vdnet_port_setup(struct vdnet_dev *d)
 	uint16_t nrx = RING_SIZE, ntx = RING_SIZE, q;
 	int rc, socket;
 
-	if (resolve_port(d->conf.port, &d->port_id)) {
+	if (vdnet_port_resolve(d->conf.port, &d->port_id)) {
 		LOG(ERR, "device %s: no such port '%s'; ports known:\n", d->conf.name, d->conf.port);
 		list_ports();
 		return -ENODEV;

@@ -219,14 +219,6 @@ static int take_over(struct vdnet *v, struct vdnet_dev *d, const struct vdnet_st
 	if (d->conf.bus != VDN_VDPA_BUS_NONE && !v->nl && (rc = vdn_vdpa_open(&v->nl)))
 		LOG(WARNING, "device %s: no vdpa netlink (%s): teardown cannot remove the vdpa "
 		    "device\n", name, strerror(-rc));
-	/* the dead vdnet may have been tearing down, or an admin removed it
-	 * meanwhile: serve the device as bus=none would */
-	if (d->vdpa_added && v->nl && vdn_vdpa_dev_exists(v->nl, name) == 0) {
-		LOG(WARNING, "device %s: its vdpa device is gone; the VDUSE device waits for "
-		    "`vdpa dev add name %s mgmtdev vduse`\n", name, name);
-		d->vdpa_added = false;
-		return 1;
-	}
 	if (d->conf.bus == VDN_VDPA_BUS_VIRTIO) {
 		if (d->conf.ifname[0])
 			snprintf(d->netdev, sizeof(d->netdev), "%s", d->conf.ifname);
@@ -241,6 +233,14 @@ static int take_over(struct vdnet *v, struct vdnet_dev *d, const struct vdnet_st
 	    d->conf.bus == VDN_VDPA_BUS_VIRTIO ? "netdev " : "the vdpa device",
 	    d->conf.bus == VDN_VDPA_BUS_VIRTIO ? d->netdev : "",
 	    d->conf.netns[0] ? " (netns)" : "");
+	/* The dead vdnet may have been tearing down, or an admin removed it
+	 * meanwhile (a pending `vdpa dev del` completes as soon as the
+	 * control thread answers its reset): serve it as bus=none would. */
+	if (d->vdpa_added && v->nl && vdn_vdpa_dev_exists(v->nl, name) == 0) {
+		LOG(WARNING, "device %s: its vdpa device is gone; the VDUSE device waits for "
+		    "`vdpa dev add name %s mgmtdev vduse`\n", name, name);
+		d->vdpa_added = false;
+	}
 	return 1;
 
 fail_port:

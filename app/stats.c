@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Per-queue statistics: counters, and rates since the caller's last look
- * (each caller keeps its own snapshot, so --stats-period and the socket's
- * "show stats" do not disturb each other). */
+/* Per-queue statistics: counters (less the `clear stats` baseline), and
+ * rates over a sliding window of samples taken by the main lcore, shared
+ * by every reader: --stats-period, `show stats` on any session, telemetry.
+ * Reading rates never resets them, so two readers do not disturb each
+ * other, and a device's first sample is taken when it starts forwarding,
+ * so the first look already has a rate. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,9 +14,96 @@
 
 #include "vdnet.h"
 
-static double rate(uint64_t now, uint64_t before, double dt)
+/* Samples every SAMPLE_MS; the window is up to RATE_SAMPLES of them old. */
+#define RATE_SAMPLES 5
+#define SAMPLE_MS 500
+
+struct sample {
+	uint64_t tsc;
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes; /* raw, not less clear */
+};
+
+struct window {
+	struct sample s[RATE_SAMPLES];
+	unsigned int n, next; /* samples held, slot of the next one */
+};
+
+static struct window win[VDNET_MAX_DEVICES][VDN_NET_MAX_QUEUE_PAIRS];
+
+static void push(struct window *w, const struct vdn_net_q_stats *st, uint64_t now)
 {
-	return dt > 0 ? (double)(now - before) / dt : 0;
+	w->s[w->next] = (struct sample){ now, st->rx_packets, st->rx_bytes, st->tx_packets,
+					 st->tx_bytes };
+	w->next = (w->next + 1) % RATE_SAMPLES;
+	if (w->n < RATE_SAMPLES)
+		w->n++;
+}
+
+void vdnet_stats_start(struct vdnet *v, unsigned int i)
+{
+	uint64_t now = rte_get_timer_cycles();
+	struct vdn_net_q_stats st;
+
+	if (i >= VDNET_MAX_DEVICES)
+		return;
+	memset(v->stats_base[i], 0, sizeof(v->stats_base[i]));
+	memset(win[i], 0, sizeof(win[i]));
+	for (uint16_t q = 0; v->dev[i].net && q < VDN_NET_MAX_QUEUE_PAIRS; q++) {
+		if (vdn_net_qp_stats(v->dev[i].net, q, &st))
+			break;
+		push(&win[i][q], &st, now);
+	}
+}
+
+void vdnet_stats_tick(struct vdnet *v)
+{
+	uint64_t now = rte_get_timer_cycles(), due = rte_get_timer_hz() * SAMPLE_MS / 1000;
+	struct vdn_net_q_stats st;
+
+	for (unsigned int i = 0; i < v->n_dev; i++)
+		for (uint16_t q = 0; v->dev[i].net && q < VDN_NET_MAX_QUEUE_PAIRS; q++) {
+			struct window *w = &win[i][q];
+			const struct sample *last = &w->s[(w->next + RATE_SAMPLES - 1) % RATE_SAMPLES];
+
+			if (vdn_net_qp_stats(v->dev[i].net, q, &st))
+				break;
+			if (!w->n || now - last->tsc >= due)
+				push(w, &st, now);
+		}
+}
+
+static double per_s(uint64_t now, uint64_t before, double dt)
+{
+	return dt > 0 && now >= before ? (double)(now - before) / dt : 0;
+}
+
+int vdnet_stats_rates(struct vdnet *v, unsigned int i, uint16_t qp, struct vdnet_rates *r)
+{
+	struct vdn_net_q_stats st;
+	const struct window *w;
+	const struct sample *old;
+	double dt;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (i >= v->n_dev || !v->dev[i].net || qp >= VDN_NET_MAX_QUEUE_PAIRS)
+		return -EINVAL;
+	rc = vdn_net_qp_stats(v->dev[i].net, qp, &st);
+	if (rc)
+		return rc;
+	w = &win[i][qp];
+	if (!w->n)
+		return 0;
+	/* the oldest sample held: next is where it sits once the window is full */
+	old = &w->s[w->n < RATE_SAMPLES ? 0 : w->next];
+	dt = (double)(rte_get_timer_cycles() - old->tsc) / rte_get_timer_hz();
+	if (dt < 0.001)
+		return 0;
+	r->rx_pps = per_s(st.rx_packets, old->rx_packets, dt);
+	r->rx_bps = per_s(st.rx_bytes, old->rx_bytes, dt) * 8;
+	r->tx_pps = per_s(st.tx_packets, old->tx_packets, dt);
+	r->tx_bps = per_s(st.tx_bytes, old->tx_bytes, dt) * 8;
+	return 0;
 }
 
 int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net_q_stats *s)
@@ -37,6 +127,9 @@ int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net
 	s->irqs -= b->irqs;
 	s->sw_csum -= b->sw_csum;
 	s->gso_segs -= b->gso_segs;
+	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
+		s->chain_err[r] -= b->chain_err[r];
+	s->vq_broken -= b->vq_broken;
 	return 0;
 }
 
@@ -51,6 +144,17 @@ void vdnet_stats_add(struct vdn_net_q_stats *tot, const struct vdn_net_q_stats *
 	tot->irqs += s->irqs;
 	tot->sw_csum += s->sw_csum;
 	tot->gso_segs += s->gso_segs;
+	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
+		tot->chain_err[r] += s->chain_err[r];
+	tot->vq_broken += s->vq_broken;
+}
+
+void vdnet_rates_add(struct vdnet_rates *tot, const struct vdnet_rates *r)
+{
+	tot->rx_pps += r->rx_pps;
+	tot->rx_bps += r->rx_bps;
+	tot->tx_pps += r->tx_pps;
+	tot->tx_bps += r->tx_bps;
 }
 
 void vdnet_stats_clear(struct vdnet *v)
@@ -61,8 +165,7 @@ void vdnet_stats_clear(struct vdnet *v)
 				break;
 }
 
-static void dev_stats(FILE *f, struct vdnet *v, unsigned int i, struct vdn_net_q_stats *prev,
-		      double dt)
+static void dev_stats(FILE *f, struct vdnet *v, unsigned int i)
 {
 	struct vdnet_dev *d = &v->dev[i];
 	struct vdn_net_info info;
@@ -72,32 +175,31 @@ static void dev_stats(FILE *f, struct vdnet *v, unsigned int i, struct vdn_net_q
 		info.status, info.link_up ? "up" : "down", info.active_queue_pairs,
 		info.max_queue_pairs);
 	for (uint16_t q = 0; q < info.max_queue_pairs; q++) {
-		struct vdn_net_q_stats s, *p = &prev[q];
+		struct vdn_net_q_stats s;
+		struct vdnet_rates r;
 
-		if (vdnet_stats_get(v, i, q, &s))
+		if (vdnet_stats_get(v, i, q, &s) || vdnet_stats_rates(v, i, q, &r))
 			continue;
-		/* a `clear stats` since the last look: rates restart from zero */
-		if (s.rx_packets < p->rx_packets || s.tx_packets < p->tx_packets)
-			memset(p, 0, sizeof(*p));
 		fprintf(f, "  qp %u  to-driver %" PRIu64 " pkts %" PRIu64 " B (%.0f pps %.2f Mbit/s)"
 			"  from-driver %" PRIu64 " pkts %" PRIu64 " B (%.0f pps %.2f Mbit/s)"
-			"  irqs %" PRIu64 "\n", q,
-			s.rx_packets, s.rx_bytes, rate(s.rx_packets, p->rx_packets, dt),
-			rate(s.rx_bytes, p->rx_bytes, dt) * 8 / 1e6,
-			s.tx_packets, s.tx_bytes, rate(s.tx_packets, p->tx_packets, dt),
-			rate(s.tx_bytes, p->tx_bytes, dt) * 8 / 1e6, s.irqs);
+			"  irqs %" PRIu64 "\n", q, s.rx_packets, s.rx_bytes, r.rx_pps, r.rx_bps / 1e6,
+			s.tx_packets, s.tx_bytes, r.tx_pps, r.tx_bps / 1e6, s.irqs);
 		fprintf(f, "        drops:");
-		for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
-			fprintf(f, " %s=%" PRIu64, vdn_net_drop_str(r), s.drop[r]);
+		for (int k = 0; k < VDN_NET_DROP__COUNT; k++)
+			fprintf(f, " %s=%" PRIu64, vdn_net_drop_str(k), s.drop[k]);
 		fprintf(f, "  sw-csum=%" PRIu64 " gso-segs=%" PRIu64 "\n", s.sw_csum, s.gso_segs);
-		*p = s;
+		if (s.drop[VDN_NET_DROP_BAD_CHAIN] || s.vq_broken) {
+			fprintf(f, "        bad chains:");
+			for (int e = 0; e < VDN_VRING_E__COUNT; e++)
+				if (s.chain_err[e])
+					fprintf(f, " %s=%" PRIu64, vdn_vring_err_str(e), s.chain_err[e]);
+			fprintf(f, "  queues-broken=%" PRIu64 "\n", s.vq_broken);
+		}
 	}
 }
 
-int vdnet_stats_print(FILE *f, struct vdnet *v, const char *name, struct vdnet_stats_snap *snap)
+int vdnet_stats_print(FILE *f, struct vdnet *v, const char *name)
 {
-	uint64_t now = rte_get_timer_cycles();
-	double dt = snap->tsc ? (double)(now - snap->tsc) / rte_get_timer_hz() : 0;
 	int shown = 0;
 
 	for (unsigned int i = 0; i < v->n_dev; i++) {
@@ -105,10 +207,9 @@ int vdnet_stats_print(FILE *f, struct vdnet *v, const char *name, struct vdnet_s
 
 		if (!d->net || (name && strcmp(name, d->conf.name)))
 			continue;
-		dev_stats(f, v, i, snap->q[i], dt);
+		dev_stats(f, v, i);
 		shown++;
 	}
-	snap->tsc = now;
 	fflush(f);
 	return shown;
 }

@@ -21,7 +21,15 @@
 #define VDNET_NAME_MAX 32
 
 extern int vdnet_logtype;
-#define LOG(level, ...) rte_log(RTE_LOG_##level, vdnet_logtype, "vdnet: " __VA_ARGS__)
+#define LOG(level, ...) vdnet_log(RTE_LOG_##level, "vdnet: " __VA_ARGS__)
+/* rte_log on vdnet's type; an error (ERR or worse) is also kept as this
+ * thread's last error, so a command that failed deep down (add device) can
+ * say why in its one-line reply. */
+void vdnet_log(uint32_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* This thread's last logged error without its prefix, "" if none since
+ * vdnet_log_clear_error(). */
+const char *vdnet_log_last_error(void);
+void vdnet_log_clear_error(void);
 
 /* --device reattach=: what to do with a VDUSE device of the same name that
  * already exists (a vdnet that died left it behind). */
@@ -65,6 +73,9 @@ struct vdnet_dev {
 	char netdev[IF_NAMESIZE]; /* kernel netdev once placed */
 	char vhost_path[64];
 	atomic_bool failed;       /* the control loop gave up on it */
+	/* `set queues`: pairs host -> driver traffic is spread over, never
+	 * more than the driver's active ones; 0 = all of those */
+	_Atomic uint16_t rx_queues;
 };
 
 struct vdnet {
@@ -85,6 +96,8 @@ void vdnet_usage(const char *prog);
 
 /* port.c */
 int vdnet_port_setup(struct vdnet_dev *d);
+/* A port id or ethdev name to a port id; -ENODEV if there is none. */
+int vdnet_port_resolve(const char *spec, uint16_t *port);
 void vdnet_port_close(struct vdnet_dev *d);
 
 /* ctrl.c: the control thread serving every device's VDUSE messages */
@@ -113,9 +126,20 @@ void vdnet_state_save_now(struct vdnet_dev *d);
 /* remove it (clean teardown) */
 void vdnet_state_forget(const struct vdnet_dev *d);
 
-/* fwd.c */
+/* fwd.c: every worker lcore runs from vdnet_fwd_start() to
+ * vdnet_fwd_stop() and serves at most one (device, queue pair) at a time;
+ * devices are given lcores and taken off them while the others forward. */
 int vdnet_fwd_start(struct vdnet *v);
 void vdnet_fwd_stop(struct vdnet *v);
+/* Give each queue pair of `d` a free worker lcore (and reset its stats
+ * baseline).  -ENOSPC not enough free lcores, -EBUSY already served,
+ * -ENOMEM hand-off rings. */
+int vdnet_fwd_add(struct vdnet *v, struct vdnet_dev *d);
+/* Take `d` off its lcores; on 0 no lcore touches it any more.
+ * -ETIMEDOUT an lcore did not pass its quiescent point (d left alone). */
+int vdnet_fwd_del(struct vdnet *v, struct vdnet_dev *d);
+/* Worker lcores serving nothing. */
+unsigned int vdnet_fwd_free_lcores(void);
 struct vdnet_fwd_info {
 	struct vdnet_dev *dev;
 	uint16_t qp;
@@ -125,18 +149,27 @@ struct vdnet_fwd_info {
 /* What worker `lcore` serves; -ENOENT if it serves nothing. */
 int vdnet_fwd_info(unsigned int lcore, struct vdnet_fwd_info *fi);
 
-/* stats.c */
-struct vdnet_stats_snap {
-	uint64_t tsc; /* 0: no earlier look, no rates yet */
-	struct vdn_net_q_stats q[VDNET_MAX_DEVICES][VDN_NET_MAX_QUEUE_PAIRS];
+/* stats.c.  Rates come from a sliding window of samples the main lcore
+ * takes (vdnet_stats_tick()), starting with a baseline when a device starts
+ * forwarding, so every reader sees the same rates and the first look is
+ * not zero.  All of it runs under the command lock. */
+struct vdnet_rates {
+	double rx_pps, rx_bps, tx_pps, tx_bps; /* rx: to the driver; bits/s */
 };
 /* Print device `name`'s stats (all devices if NULL); returns how many. */
-int vdnet_stats_print(FILE *f, struct vdnet *v, const char *name, struct vdnet_stats_snap *snap);
+int vdnet_stats_print(FILE *f, struct vdnet *v, const char *name);
+/* Forget v->dev[i]'s history: zero baseline, first rate sample now. */
+void vdnet_stats_start(struct vdnet *v, unsigned int i);
+/* Take a rate sample where one is due (call every ~100 ms). */
+void vdnet_stats_tick(struct vdnet *v);
+/* Rates of queue pair `qp` of v->dev[i] over the window. */
+int vdnet_stats_rates(struct vdnet *v, unsigned int i, uint16_t qp, struct vdnet_rates *r);
 /* Queue pair `qp` of v->dev[i] since the last vdnet_stats_clear(). */
 int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net_q_stats *s);
 void vdnet_stats_clear(struct vdnet *v);
 /* Add every counter of `s` into `tot` (device totals over queue pairs). */
 void vdnet_stats_add(struct vdn_net_q_stats *tot, const struct vdn_net_q_stats *s);
+void vdnet_rates_add(struct vdnet_rates *tot, const struct vdnet_rates *r);
 
 /* cmd.c: the command set shared by the console, --cmdfile and the socket.
  * Runs one command line, writes its output to `out`; 0 or -errno, with a

@@ -106,5 +106,7 @@ struct vdn_net_filter_pub {
 
 void vdn_net_filter_publish(struct vdn_net_filter_pub *p, const struct vdn_net_rxfilter *f);
 bool vdn_net_filter_check(const struct vdn_net_filter_pub *p, const uint8_t *frame, uint32_t len);
+/* A whole published copy, consistent, into `out` (for reporting). */
+void vdn_net_filter_read(const struct vdn_net_filter_pub *p, struct vdn_net_rxfilter *out);
 
 #endif

@@ -79,7 +79,7 @@ static int on_status(void *opaque, uint8_t old, uint8_t status)
 			return rc;
 		}
 		vdn_net_logf(dev, RTE_LOG_INFO, "driver running: features 0x%" PRIx64 ", %u queue pair(s)%s",
-			     vdn_vduse_driver_features(dev->vd), atomic_load(&dev->active_qp),
+			     tp_driver_features(dev), atomic_load(&dev->active_qp),
 			     dev->cvq.running ? ", control queue" : "");
 	} else if (was_ok && !is_ok) {
 		vdn_net_queues_stop(dev);
@@ -124,19 +124,13 @@ static void on_get_vq_state_packed(void *opaque, uint32_t index, struct vdn_vdus
 	st->used_wrap = s.used_wrap;
 }
 
-static void on_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last)
-{
-	/* Mappings stay alive until reset (lib/vduse defers the munmap), so a
-	 * burst in flight finishes safely; the driver only invalidates ranges
-	 * it no longer hands to the device. */
-	(void)opaque; (void)start; (void)last;
-}
-
 const struct vdn_vduse_ops vdn_net_vduse_ops = {
 	.set_status = on_status,
 	.get_vq_avail_idx = on_get_vq_avail_idx,
 	.get_vq_state_packed = on_get_vq_state_packed,
-	.iotlb_invalidate = on_iotlb_invalidate,
+	.iotlb_invalidate = vdn_net_iotlb_invalidate,
+	.iotlb_invalidated = vdn_net_iotlb_invalidated,
+	.iotlb_quiesce = vdn_net_iotlb_quiesce,
 };
 
 static int create_vduse(struct vdn_net_dev *dev, uint64_t features)
@@ -158,7 +152,8 @@ static int create_vduse(struct vdn_net_dev *dev, uint64_t features)
 	return vdn_vduse_create(&vo, &dev->vd);
 }
 
-int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
+static int create(const struct vdn_net_opts *opts, const struct vdn_net_transport_ops *ops,
+		  void *ctx, struct vdn_net_dev **out)
 {
 	struct vdn_net_dev *dev;
 	uint64_t features;
@@ -220,8 +215,14 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
 	if (qps > 1)
 		features |= BIT(VIRTIO_NET_F_MQ);
 	rc = -EINVAL;
-	if (features & BIT(VIRTIO_NET_F_CTRL_VQ))
+	if (ops) {
+		/* the caller's transport takes what we offer */
+		dev->tp = ops;
+		dev->tp_ctx = ctx;
+		rc = 0;
+	} else if (features & BIT(VIRTIO_NET_F_CTRL_VQ)) {
 		rc = create_vduse(dev, features);
+	}
 	if (rc == -EINVAL) {
 		/* Stock kernels refuse CTRL_VQ for VDUSE net; without it the
 		 * kernel's virtio_net driver uses a single queue pair. */
@@ -235,7 +236,7 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
 		dev->cfg.max_virtqueue_pairs = rte_cpu_to_le_16(1);
 		rc = create_vduse(dev, features);
 	} else if (rc == 0) {
-		dev->cvq_ok = true;
+		dev->cvq_ok = features & BIT(VIRTIO_NET_F_CTRL_VQ);
 	}
 	if (rc < 0) {
 		rte_free(dev);
@@ -247,6 +248,29 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
 	return 0;
 }
 
+int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
+{
+	return create(opts, NULL, NULL, out);
+}
+
+int vdn_net_create_on(const struct vdn_net_opts *opts, const struct vdn_net_transport_ops *ops,
+		      void *ctx, struct vdn_net_dev **out)
+{
+	if (!ops || !ops->xlate || !ops->vq_info || !ops->driver_features || !ops->vq_irq)
+		return -EINVAL;
+	if (!ops->vq_kickfd && opts && opts->sz >= sizeof(*opts) &&
+	    !(opts->features_off & BIT(VIRTIO_NET_F_CTRL_VQ)))
+		return -EINVAL;
+	return create(opts, ops, ctx, out);
+}
+
+int vdn_net_transport_status(struct vdn_net_dev *dev, uint8_t status)
+{
+	if (!dev->tp)
+		return -EINVAL;
+	return on_status(dev, dev->status, status);
+}
+
 int vdn_net_destroy(struct vdn_net_dev *dev)
 {
 	int rc;
@@ -254,7 +278,7 @@ int vdn_net_destroy(struct vdn_net_dev *dev)
 	if (!dev)
 		return 0;
 	vdn_net_queues_stop(dev);
-	rc = vdn_vduse_destroy(dev->vd, false);
+	rc = dev->tp ? 0 : vdn_vduse_destroy(dev->vd, false);
 	rte_free(dev);
 	return rc;
 }
@@ -268,7 +292,7 @@ int vdn_net_ctrl_fds(struct vdn_net_dev *dev, int *fds, int max)
 {
 	int n = 0;
 
-	if (n < max)
+	if (!dev->tp && n < max)
 		fds[n++] = vdn_vduse_fd(dev->vd);
 	if (dev->cvq.kickfd >= 0 && n < max)
 		fds[n++] = dev->cvq.kickfd;
@@ -277,7 +301,7 @@ int vdn_net_ctrl_fds(struct vdn_net_dev *dev, int *fds, int max)
 
 int vdn_net_ctrl_handle(struct vdn_net_dev *dev)
 {
-	int rc = vdn_vduse_handle(dev->vd);
+	int rc = dev->tp ? 0 : vdn_vduse_handle(dev->vd);
 
 	if (rc < 0)
 		return rc;
@@ -294,8 +318,8 @@ int vdn_net_set_link(struct vdn_net_dev *dev, bool up)
 		return 0;
 	dev->cfg.status = st;
 	vdn_net_state_changed(dev);
-	return vdn_vduse_set_config(dev->vd, offsetof(struct virtio_net_config, status), &st,
-				    sizeof(st), true);
+	return tp_set_config(dev, offsetof(struct virtio_net_config, status), &st, sizeof(st),
+			     true);
 }
 
 int vdn_net_set_mac(struct vdn_net_dev *dev, const struct rte_ether_addr *mac)
@@ -304,8 +328,8 @@ int vdn_net_set_mac(struct vdn_net_dev *dev, const struct rte_ether_addr *mac)
 		return -EINVAL;
 	memcpy(dev->cfg.mac, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
 	vdn_net_state_changed(dev);
-	return vdn_vduse_set_config(dev->vd, offsetof(struct virtio_net_config, mac), dev->cfg.mac,
-				    RTE_ETHER_ADDR_LEN, true);
+	return tp_set_config(dev, offsetof(struct virtio_net_config, mac), dev->cfg.mac,
+			     RTE_ETHER_ADDR_LEN, true);
 }
 
 int vdn_net_set_mtu(struct vdn_net_dev *dev, uint16_t mtu)
@@ -321,8 +345,8 @@ int vdn_net_set_mtu(struct vdn_net_dev *dev, uint16_t mtu)
 				 __ATOMIC_RELAXED);
 	dev->cfg.mtu = le;
 	vdn_net_state_changed(dev);
-	return vdn_vduse_set_config(dev->vd, offsetof(struct virtio_net_config, mtu), &le,
-				    sizeof(le), false);
+	return tp_set_config(dev, offsetof(struct virtio_net_config, mtu), &le, sizeof(le),
+			     false);
 }
 
 bool vdn_net_link(const struct vdn_net_dev *dev)
@@ -334,8 +358,8 @@ int vdn_net_info(const struct vdn_net_dev *dev, struct vdn_net_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->features_offered = dev->features;
-	info->features_driver = vdn_vduse_driver_features(dev->vd);
-	info->status = vdn_vduse_status(dev->vd);
+	info->features_driver = tp_driver_features(dev);
+	info->status = dev->tp ? dev->status : vdn_vduse_status(dev->vd);
 	info->max_queue_pairs = dev->max_qp;
 	info->active_queue_pairs = atomic_load(&dev->active_qp);
 	info->cvq = dev->cvq_ok;

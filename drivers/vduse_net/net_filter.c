@@ -81,3 +81,17 @@ bool vdn_net_filter_check(const struct vdn_net_filter_pub *p, const uint8_t *fra
 			return pass;
 	} while (1);
 }
+
+void vdn_net_filter_read(const struct vdn_net_filter_pub *p, struct vdn_net_rxfilter *out)
+{
+	uint32_t s1, s2;
+
+	do {
+		s1 = atomic_load_explicit(&p->seq, memory_order_acquire);
+		if (s1 & 1)
+			continue;
+		memcpy(out, &p->f, sizeof(*out));
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&p->seq, memory_order_relaxed);
+	} while ((s1 & 1) || s1 != s2);
+}

@@ -23,6 +23,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "vdn_vring.h"
+
 struct vdn_net_dev;
 
 #define VDN_NET_MAX_QUEUE_PAIRS 16
@@ -169,6 +171,12 @@ struct vdn_net_q_stats {
 	uint64_t irqs;                 /* interrupts injected */
 	uint64_t sw_csum;              /* checksums completed in software */
 	uint64_t gso_segs;             /* TX: segments cut from TSO frames in software */
+	/* malformed chains by what was wrong with them (enum vdn_vring_err,
+	 * names from vdn_vring_err_str()); each is also a bad-chain drop */
+	uint64_t chain_err[VDN_VRING_E__COUNT];
+	/* times a queue of the pair stopped on a corrupt avail index: it stays
+	 * stopped until the driver resets the device */
+	uint64_t vq_broken;
 };
 /* Snapshot of a queue pair's counters (written only by its lcore). */
 int vdn_net_qp_stats(const struct vdn_net_dev *dev, uint16_t qp, struct vdn_net_q_stats *st);
@@ -183,5 +191,26 @@ struct vdn_net_info {
 	bool link_up;
 };
 int vdn_net_info(const struct vdn_net_dev *dev, struct vdn_net_info *info);
+
+/* Entries a MAC table keeps (the control queue's limit; more set overflow). */
+#define VDN_NET_FILTER_MACS 64
+
+/* The RX filter (host -> driver) as the driver last programmed it through
+ * the control queue.  Without a control queue, or before the driver used
+ * it, nothing is filtered (promisc set, tables empty). */
+struct vdn_net_filter_state {
+	struct rte_ether_addr mac;              /* primary address */
+	bool promisc, allmulti, alluni;         /* VIRTIO_NET_CTRL_RX_* modes */
+	bool nomulti, nouni, nobcast;
+	bool uni_overflow, multi_overflow;      /* table longer than kept: all pass */
+	bool vlan_filter;                       /* CTRL_VLAN negotiated: tags checked */
+	uint16_t n_uni, n_multi;
+	struct rte_ether_addr uni[VDN_NET_FILTER_MACS], multi[VDN_NET_FILTER_MACS];
+	uint64_t vlans[4096 / 64];              /* bit v: VLAN id v passes */
+};
+
+/* A consistent snapshot of the filter, from any thread, without locks
+ * (the datapath's own lock-free view).  -EINVAL dev or st NULL. */
+int vdn_net_filter_get(const struct vdn_net_dev *dev, struct vdn_net_filter_state *st);
 
 #endif

@@ -40,8 +40,22 @@ struct vdn_vduse_ops {
 	 * library then closes the kick fds and unmaps every IOTLB region
 	 * (the driver frees and reallocates its rings after a reset). */
 	int (*set_status)(void *opaque, uint8_t old_status, uint8_t status);
-	/* the IOTLB is about to drop [start, last]: stop touching it */
+	/* The IOTLB drops [start, last] (VDUSE_UPDATE_IOTLB; vhost-vdpa sends
+	 * [0, ~0] on every map change, also while the driver runs).  Called
+	 * before the library retires the range: stop whatever keeps pointers
+	 * into it across bursts (e.g. translated ring addresses). */
 	void (*iotlb_invalidate)(void *opaque, uint64_t start, uint64_t last);
+	/* After the range was retired (lookups into it miss and map the new
+	 * regions): re-translate and restart what iotlb_invalidate stopped. */
+	void (*iotlb_invalidated)(void *opaque, uint64_t start, uint64_t last);
+	/* Return 0 once every datapath thread that may hold a translated
+	 * pointer has passed a point where it holds none (e.g. a burst
+	 * boundary) since the call began; the library then unmaps the retired
+	 * regions.  Must be bounded (never wait on a thread that is not
+	 * running bursts): return -ETIMEDOUT and the regions stay mapped until
+	 * the next invalidation or reset.  Without it they stay mapped until
+	 * reset.  Called from the control thread without library locks held. */
+	int (*iotlb_quiesce)(void *opaque);
 	/* VDUSE asks where vq `index` stands (split: next avail idx) */
 	uint16_t (*get_vq_avail_idx)(void *opaque, uint32_t index);
 	/* (API v1) the driver made vq `index` ready/not ready */
@@ -154,20 +168,25 @@ int vdn_vduse_set_config(struct vdn_vduse_dev *dev, uint32_t offset, const void 
 /*
  * Translate an IOVA range: a vdn_vring_xlate_fn-compatible callback with
  * ctx = the dev.  A miss maps the region on demand (VDUSE_IOTLB_GET_FD +
- * mmap); mappings stay valid until an invalidation that covers them, and
- * unmapping is deferred to the next reset so a datapath that raced an
- * invalidation never touches unmapped memory.  `access` is a mask of
- * VDN_ACCESS_READ (1) / VDN_ACCESS_WRITE (2).  NULL if iova is not mapped,
- * the region lacks the access, or the region table is full (see prefault).
- * Lock-free on a hit.
+ * mmap); lookups stop finding a region once an invalidation covers it, and
+ * its memory is unmapped only after ops.iotlb_quiesce confirmed that no
+ * datapath thread can still use a pointer into it (else at reset).  The
+ * datapath must therefore not keep translated pointers across the
+ * quiescent points it reports.  `access` is a mask of VDN_ACCESS_READ (1)
+ * / VDN_ACCESS_WRITE (2).  NULL if iova is not mapped, the region lacks the
+ * access, or the region table is full (32768 regions).  Lock-free on a hit.
  */
 void *vdn_vduse_xlate(void *dev, uint64_t iova, uint64_t *len, int access);
 
 /* Map every region the kernel reports for [start, last] now (call from the
  * control thread before starting a datapath, so it rarely misses).
  * -EINVAL start > last or part of the range is not mapped (stops at the
- * hole), -ENOSPC more regions mapped since the last reset than the table
- * holds (128), or the mmap error. */
+ * hole), -ENOSPC the region table is full, -ENOMEM, or the mmap error. */
 int vdn_vduse_iotlb_prefault(struct vdn_vduse_dev *dev, uint64_t start, uint64_t last);
+
+/* How many regions are mapped and usable (`live`) and how many are
+ * invalidated but still mapped, waiting for a quiescent point (`retired`).
+ * -EINVAL NULL argument. */
+int vdn_vduse_iotlb_stats(struct vdn_vduse_dev *dev, uint32_t *live, uint32_t *retired);
 
 #endif

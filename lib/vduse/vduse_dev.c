@@ -58,7 +58,7 @@ static int dev_alloc(const struct vdn_vduse_opts *o, struct vdn_vduse_dev **out)
 		free(dev);
 		return -ENOMEM;
 	}
-	int ret = vdn_vduse_iotlb_init(&dev->iotlb);
+	int ret = vdn_vduse_iotab_init(&dev->iotlb);
 	if (ret) {
 		free(dev->vqs);
 		free(dev);
@@ -83,7 +83,7 @@ static void dev_free(struct vdn_vduse_dev *dev)
 	vdn_vduse_iotlb_unmap_all(dev);
 	if (dev->fd >= 0)
 		close(dev->fd);
-	vdn_vduse_iotlb_fini(&dev->iotlb);
+	vdn_vduse_iotab_fini(&dev->iotlb);
 	free(dev->vqs);
 	free(dev);
 }

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * IOTLB: mmap the regions VDUSE hands out (VDUSE_IOTLB_GET_FD) and translate
- * IOVAs for datapath threads.
+ * IOVAs for datapath threads; the table itself is vduse_iotab.c.
  *
- * Why a fixed slot array and not a lock or a swapped table: xlate runs per
- * descriptor on every datapath thread, so readers must not write shared
- * cache lines (a rwlock's reader count would bounce between cores) and must
- * never block behind the control thread.  Readers only load slot states
- * with acquire ordering; all changes happen under iotlb_lock, which only the
- * control thread and the rare miss take.  A slot is filled while FREE and
- * published by storing LIVE; an invalidation flips it to DEAD but leaves the
- * memory mapped, so a reader that raced it still dereferences valid memory.
- * Slots go back to FREE (and are unmapped) only at reset/destroy, when the
- * device model has stopped its datapath.  The price: at most IOTLB_SLOTS
- * regions may be mapped between two resets; a miss beyond that fails.
+ * Why no lock for readers: xlate runs per descriptor on every datapath
+ * thread, so readers must not write shared cache lines (a rwlock's reader
+ * count would bounce between cores) and must never block behind the control
+ * thread.  Changes happen under the table lock, which only the control
+ * thread and the rare miss take.
+ *
+ * Why unmapping waits for the model: an invalidation retires a region at
+ * once (new lookups miss), but a datapath thread may be in the middle of a
+ * burst with a pointer it translated before.  Only the device model knows
+ * its threads, so it tells us when every one of them has passed a burst
+ * boundary since the retire (ops.iotlb_quiesce, bounded).  Until then the
+ * memory stays mapped; without that hook it stays mapped until reset.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,32 +23,6 @@
 #include <unistd.h>
 
 #include "vduse_internal.h"
-
-int vdn_vduse_iotlb_init(struct iotlb *t)
-{
-	memset(t, 0, sizeof(*t));
-	return -pthread_mutex_init(&t->lock, NULL);
-}
-
-void vdn_vduse_iotlb_fini(struct iotlb *t)
-{
-	pthread_mutex_destroy(&t->lock);
-}
-
-static struct iotlb_slot *find_live(struct iotlb *t, uint64_t iova)
-{
-	uint32_t n = atomic_load_explicit(&t->used, memory_order_acquire);
-
-	for (uint32_t i = 0; i < n; i++) {
-		struct iotlb_slot *s = &t->slot[i];
-
-		if (atomic_load_explicit(&s->state, memory_order_acquire) != SLOT_LIVE)
-			continue;
-		if (iova >= s->start && iova <= s->last)
-			return s;
-	}
-	return NULL;
-}
 
 static int perm_prot(uint8_t perm)
 {
@@ -70,15 +45,8 @@ static struct iotlb_slot *map_region(struct vdn_vduse_dev *dev, uint64_t start, 
 				     int *err)
 {
 	struct iotlb *t = &dev->iotlb;
-	uint32_t n = atomic_load_explicit(&t->used, memory_order_relaxed);
 	struct vduse_iotlb_entry e = { .start = start, .last = last };
 
-	if (n >= IOTLB_SLOTS) {
-		*err = -ENOSPC;
-		vdn_vduse_logf(dev, VDN_VDUSE_LOG_ERR,
-			       "%s: IOTLB table full (%u regions mapped since reset)", dev->name, n);
-		return NULL;
-	}
 	int fd = ioctl(dev->fd, VDUSE_IOTLB_GET_FD, &e);
 	if (fd < 0) {
 		*err = -errno;
@@ -105,14 +73,13 @@ static struct iotlb_slot *map_region(struct vdn_vduse_dev *dev, uint64_t start, 
 			       strerror(-*err));
 		return NULL;
 	}
-	struct iotlb_slot *s = &t->slot[n];
-	s->start = e.start;
-	s->last = e.last;
-	s->perm = e.perm;
-	s->base = p;
-	s->map_len = len;
-	atomic_store_explicit(&s->state, SLOT_LIVE, memory_order_release);
-	atomic_store_explicit(&t->used, n + 1, memory_order_release);
+	struct iotlb_slot *s = vdn_vduse_iotab_add(t, e.start, e.last, e.perm, p, len, err);
+	if (!s) {
+		munmap(p, len);
+		vdn_vduse_logf(dev, VDN_VDUSE_LOG_ERR, "%s: IOTLB table: %s (%u regions mapped)",
+			       dev->name, strerror(-*err), t->live + t->dead);
+		return NULL;
+	}
 	vdn_vduse_logf(dev, VDN_VDUSE_LOG_DEBUG, "%s: mapped IOVA [%#llx, %#llx] perm %u",
 		       dev->name, (unsigned long long)e.start, (unsigned long long)e.last, e.perm);
 	return s;
@@ -124,7 +91,7 @@ static struct iotlb_slot *miss(struct vdn_vduse_dev *dev, uint64_t iova, int *er
 	struct iotlb *t = &dev->iotlb;
 
 	pthread_mutex_lock(&t->lock);
-	struct iotlb_slot *s = find_live(t, iova);
+	struct iotlb_slot *s = vdn_vduse_iotab_find(t, iova);
 	if (!s)
 		s = map_region(dev, iova, iova, err);
 	pthread_mutex_unlock(&t->lock);
@@ -134,7 +101,7 @@ static struct iotlb_slot *miss(struct vdn_vduse_dev *dev, uint64_t iova, int *er
 void *vdn_vduse_xlate(void *ctx, uint64_t iova, uint64_t *len, int access)
 {
 	struct vdn_vduse_dev *dev = ctx;
-	struct iotlb_slot *s = find_live(&dev->iotlb, iova);
+	struct iotlb_slot *s = vdn_vduse_iotab_find(&dev->iotlb, iova);
 	int err;
 
 	if (!s) {
@@ -162,7 +129,7 @@ int vdn_vduse_iotlb_prefault(struct vdn_vduse_dev *dev, uint64_t start, uint64_t
 		return -EINVAL;
 	pthread_mutex_lock(&t->lock);
 	for (uint64_t cur = start;;) {
-		struct iotlb_slot *s = find_live(t, cur);
+		struct iotlb_slot *s = vdn_vduse_iotab_find(t, cur);
 
 		if (!s)
 			s = map_region(dev, cur, last, &err);
@@ -176,25 +143,54 @@ int vdn_vduse_iotlb_prefault(struct vdn_vduse_dev *dev, uint64_t start, uint64_t
 	return err;
 }
 
-void vdn_vduse_iotlb_retire(struct vdn_vduse_dev *dev, uint64_t start, uint64_t last)
+static void unmap_region(void *base, size_t len)
+{
+	munmap(base, len);
+}
+
+/*
+ * Only the control thread retires, and this runs on it: every slot DEAD
+ * when quiesce starts was retired before it, so a quiescent point reached
+ * after the fence covers all of them.  The lock is dropped meanwhile: a
+ * datapath thread may need it for a miss inside the very burst we wait for.
+ */
+void vdn_vduse_iotlb_reclaim(struct vdn_vduse_dev *dev)
 {
 	struct iotlb *t = &dev->iotlb;
 
 	pthread_mutex_lock(&t->lock);
-	uint32_t n = atomic_load_explicit(&t->used, memory_order_relaxed);
-	for (uint32_t i = 0; i < n; i++) {
-		struct iotlb_slot *s = &t->slot[i];
-
-		if (atomic_load_explicit(&s->state, memory_order_relaxed) != SLOT_LIVE)
-			continue;
-		if (s->last < start || s->start > last)
-			continue;
-		atomic_store_explicit(&s->state, SLOT_DEAD, memory_order_release);
-		vdn_vduse_logf(dev, VDN_VDUSE_LOG_DEBUG, "%s: retired IOVA [%#llx, %#llx]",
-			       dev->name, (unsigned long long)s->start,
-			       (unsigned long long)s->last);
-	}
+	uint32_t dead = t->dead;
 	pthread_mutex_unlock(&t->lock);
+	if (!dead || !dev->ops.iotlb_quiesce)
+		return;
+	/* Pairs with the datapath's seq_cst "busy" store before its lookups:
+	 * either it sees the DEAD states, or we see it busy and wait. */
+	atomic_thread_fence(memory_order_seq_cst);
+	int rc = dev->ops.iotlb_quiesce(dev->opaque);
+	if (rc) {
+		vdn_vduse_logf(dev, VDN_VDUSE_LOG_WARNING,
+			       "%s: datapath not quiescent (%s): %u retired region(s) stay mapped "
+			       "for now", dev->name, strerror(-rc), dead);
+		return;
+	}
+	pthread_mutex_lock(&t->lock);
+	uint32_t n = vdn_vduse_iotab_reap(t, unmap_region);
+	uint32_t live = t->live;
+	pthread_mutex_unlock(&t->lock);
+	vdn_vduse_logf(dev, VDN_VDUSE_LOG_DEBUG, "%s: unmapped %u retired region(s), %u live",
+		       dev->name, n, live);
+}
+
+void vdn_vduse_iotlb_invalidate(struct vdn_vduse_dev *dev, uint64_t start, uint64_t last)
+{
+	struct iotlb *t = &dev->iotlb;
+
+	pthread_mutex_lock(&t->lock);
+	uint32_t n = vdn_vduse_iotab_retire(t, start, last);
+	pthread_mutex_unlock(&t->lock);
+	vdn_vduse_logf(dev, VDN_VDUSE_LOG_DEBUG, "%s: invalidate IOVA [%#llx, %#llx]: %u region(s)",
+		       dev->name, (unsigned long long)start, (unsigned long long)last, n);
+	vdn_vduse_iotlb_reclaim(dev);
 }
 
 void vdn_vduse_iotlb_unmap_all(struct vdn_vduse_dev *dev)
@@ -202,18 +198,19 @@ void vdn_vduse_iotlb_unmap_all(struct vdn_vduse_dev *dev)
 	struct iotlb *t = &dev->iotlb;
 
 	pthread_mutex_lock(&t->lock);
-	uint32_t n = atomic_load_explicit(&t->used, memory_order_relaxed);
-	/* hide the slots before unmapping so a (misbehaving) late reader
-	 * misses instead of using a stale pointer */
-	atomic_store_explicit(&t->used, 0, memory_order_release);
-	for (uint32_t i = 0; i < n; i++) {
-		struct iotlb_slot *s = &t->slot[i];
-
-		atomic_store_explicit(&s->state, SLOT_FREE, memory_order_release);
-		if (s->base)
-			munmap(s->base, s->map_len);
-		s->base = NULL;
-		s->map_len = 0;
-	}
+	vdn_vduse_iotab_clear(t, unmap_region);
 	pthread_mutex_unlock(&t->lock);
+}
+
+int vdn_vduse_iotlb_stats(struct vdn_vduse_dev *dev, uint32_t *live, uint32_t *retired)
+{
+	struct iotlb *t = &dev->iotlb;
+
+	if (!live || !retired)
+		return -EINVAL;
+	pthread_mutex_lock(&t->lock);
+	*live = t->live;
+	*retired = t->dead;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
 }

@@ -76,12 +76,20 @@ static uint32_t get_vq_state(struct vdn_vduse_dev *dev, const struct vduse_vq_st
 	return VDUSE_REQ_RESULT_OK;
 }
 
+/*
+ * The kernel already switched to the new map when it asks (vhost-vdpa's
+ * set_map replaces the whole IOTLB and invalidates [0, ~0]); our old
+ * mappings still hold the pages they map, so nothing breaks while the
+ * model stops what depends on the range, we retire and unmap it, and the
+ * model re-translates (e.g. its rings) against the new map.
+ */
 static uint32_t update_iotlb(struct vdn_vduse_dev *dev, uint64_t start, uint64_t last)
 {
-	/* model first: it must stop touching the range before we retire it */
 	if (dev->ops.iotlb_invalidate)
 		dev->ops.iotlb_invalidate(dev->opaque, start, last);
-	vdn_vduse_iotlb_retire(dev, start, last);
+	vdn_vduse_iotlb_invalidate(dev, start, last);
+	if (dev->ops.iotlb_invalidated)
+		dev->ops.iotlb_invalidated(dev->opaque, start, last);
 	return VDUSE_REQ_RESULT_OK;
 }
 

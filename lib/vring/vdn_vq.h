@@ -98,6 +98,9 @@ struct vdn_vq_state {
  */
 int vdn_vring_packed_init(struct vdn_vring_packed *vp, const struct vdn_vring_cfg *cfg);
 
+/* As vdn_vring_remap(), for a packed ring (cfg->packed must be set). */
+int vdn_vring_packed_remap(struct vdn_vring_packed *vp, const struct vdn_vring_cfg *cfg);
+
 /* Descriptors (not chains) the driver has made available in a row from our
  * position, at most num: 0 means empty.  Never fails. */
 int vdn_vring_packed_avail_count(struct vdn_vring_packed *vp);
@@ -163,6 +166,10 @@ struct vdn_vq {
 /* vdn_vring_init() or vdn_vring_packed_init() by cfg->packed; same errors. */
 int vdn_vq_init(struct vdn_vq *vq, const struct vdn_vring_cfg *cfg);
 
+/* vdn_vring_remap() or vdn_vring_packed_remap(); -EINVAL also if
+ * cfg->packed is not the ring's layout. */
+int vdn_vq_remap(struct vdn_vq *vq, const struct vdn_vring_cfg *cfg);
+
 /* Split and packed positions in VDUSE's terms. */
 void vdn_vq_get_state(const struct vdn_vq *vq, struct vdn_vq_state *st);
 
@@ -218,6 +225,12 @@ static inline void vdn_vq_set_notify(struct vdn_vq *vq, bool enable)
 static inline uint16_t vdn_vq_last_avail(const struct vdn_vq *vq)
 {
 	return vq->packed ? vq->pk.avail_pos : vdn_vring_last_avail(&vq->split);
+}
+
+/* A packed ring has no index to corrupt: only split rings break. */
+static inline bool vdn_vq_broken(const struct vdn_vq *vq)
+{
+	return !vq->packed && vdn_vring_broken(&vq->split);
 }
 
 static inline const struct vdn_vring_stats *vdn_vq_stats(const struct vdn_vq *vq)

@@ -12,6 +12,35 @@
 #define EVENT_FLAGS_MASK 0x3u
 #define EVENT_WRAP (1u << VRING_PACKED_EVENT_F_WRAP_CTR)
 
+static int map_areas(const struct vdn_vring_cfg *cfg, uint16_t num, void **desc, void **drv,
+		     void **dev)
+{
+	/* The device writes used entries into the ring it reads. */
+	*desc = vdn_vring_map_area(cfg, cfg->desc_iova, sizeof(struct vring_packed_desc) * num,
+				   VDN_ACCESS_READ | VDN_ACCESS_WRITE, 8);
+	*drv = vdn_vring_map_area(cfg, cfg->avail_iova, EVENT_SIZE_PK, VDN_ACCESS_READ, 4);
+	*dev = vdn_vring_map_area(cfg, cfg->used_iova, EVENT_SIZE_PK, VDN_ACCESS_WRITE, 4);
+	return *desc && *drv && *dev ? 0 : -EFAULT;
+}
+
+int vdn_vring_packed_remap(struct vdn_vring_packed *vp, const struct vdn_vring_cfg *cfg)
+{
+	void *d, *drv, *dev;
+
+	if (!vp || !cfg || !cfg->packed || cfg->num != vp->num || !cfg->xlate)
+		return -EINVAL;
+	if (cfg->desc_iova % 16 || cfg->avail_iova % 4 || cfg->used_iova % 4)
+		return -EINVAL;
+	if (map_areas(cfg, vp->num, &d, &drv, &dev))
+		return -EFAULT;
+	vp->desc = d;
+	vp->drv_event = drv;
+	vp->dev_event = dev;
+	vp->xlate = cfg->xlate;
+	vp->xlate_ctx = cfg->xlate_ctx;
+	return 0;
+}
+
 int vdn_vring_packed_init(struct vdn_vring_packed *vp, const struct vdn_vring_cfg *cfg)
 {
 	uint16_t num;
@@ -26,12 +55,7 @@ int vdn_vring_packed_init(struct vdn_vring_packed *vp, const struct vdn_vring_cf
 		return -EINVAL;
 
 	memset(vp, 0, sizeof(*vp));
-	/* The device writes used entries into the ring it reads. */
-	vp->desc = vdn_vring_map_area(cfg, cfg->desc_iova, sizeof(struct vring_packed_desc) * num,
-				      VDN_ACCESS_READ | VDN_ACCESS_WRITE, 8);
-	vp->drv_event = vdn_vring_map_area(cfg, cfg->avail_iova, EVENT_SIZE_PK, VDN_ACCESS_READ, 4);
-	vp->dev_event = vdn_vring_map_area(cfg, cfg->used_iova, EVENT_SIZE_PK, VDN_ACCESS_WRITE, 4);
-	if (!vp->desc || !vp->drv_event || !vp->dev_event)
+	if (map_areas(cfg, num, &vp->desc, &vp->drv_event, &vp->dev_event))
 		return -EFAULT;
 
 	vp->num = num;

@@ -22,6 +22,37 @@ void *vdn_vring_map_area(const struct vdn_vring_cfg *cfg, uint64_t iova, uint64_
 	return p;
 }
 
+static int map_areas(const struct vdn_vring_cfg *cfg, uint16_t num, uint64_t ev, void **desc,
+		     void **avail, void **used)
+{
+	*desc = vdn_vring_map_area(cfg, cfg->desc_iova, DESC_SIZE * num, VDN_ACCESS_READ, 1);
+	*avail = vdn_vring_map_area(cfg, cfg->avail_iova, AVAIL_HDR + 2ull * num + ev,
+				    VDN_ACCESS_READ, 2);
+	/* The device only ever writes the used area. */
+	*used = vdn_vring_map_area(cfg, cfg->used_iova,
+				   USED_HDR + sizeof(struct vring_used_elem) * num + ev,
+				   VDN_ACCESS_WRITE, 4);
+	return *desc && *avail && *used ? 0 : -EFAULT;
+}
+
+int vdn_vring_remap(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg)
+{
+	void *d, *a, *u;
+
+	if (!vr || !cfg || cfg->packed || cfg->num != vr->num || !cfg->xlate)
+		return -EINVAL;
+	if (cfg->desc_iova % 16 || cfg->avail_iova % 2 || cfg->used_iova % 4)
+		return -EINVAL;
+	if (map_areas(cfg, vr->num, vr->event_idx ? EVENT_SIZE : 0, &d, &a, &u))
+		return -EFAULT;
+	vr->desc = d;
+	vr->avail = a;
+	vr->used = u;
+	vr->xlate = cfg->xlate;
+	vr->xlate_ctx = cfg->xlate_ctx;
+	return 0;
+}
+
 int vdn_vring_init(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg)
 {
 	uint64_t ev;
@@ -37,13 +68,7 @@ int vdn_vring_init(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg)
 		return -EINVAL;
 
 	memset(vr, 0, sizeof(*vr));
-	vr->desc = vdn_vring_map_area(cfg, cfg->desc_iova, DESC_SIZE * num, VDN_ACCESS_READ, 1);
-	vr->avail = vdn_vring_map_area(cfg, cfg->avail_iova, AVAIL_HDR + 2ull * num + ev, VDN_ACCESS_READ, 2);
-	/* The device only ever writes the used area. */
-	vr->used = vdn_vring_map_area(cfg, cfg->used_iova,
-			    USED_HDR + sizeof(struct vring_used_elem) * num + ev, VDN_ACCESS_WRITE,
-			    4);
-	if (!vr->desc || !vr->avail || !vr->used)
+	if (map_areas(cfg, num, ev, &vr->desc, &vr->avail, &vr->used))
 		return -EFAULT;
 
 	vr->num = num;
@@ -65,15 +90,23 @@ int vdn_vring_init(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg)
 int vdn_vring_avail_count(struct vdn_vring *vr)
 {
 	/* Acquire: ring entries read after this must be at least as new. */
-	uint16_t idx = le16_load(&ring_avail(vr)->idx, __ATOMIC_ACQUIRE);
-	uint16_t n = idx - vr->last_avail_idx;
+	uint16_t idx, n, outstanding;
+
+	if (vr->broken)
+		return -EIO;
+	idx = le16_load(&ring_avail(vr)->idx, __ATOMIC_ACQUIRE);
+	n = idx - vr->last_avail_idx;
 	/* Measured from the used side, not from what we popped: chains in
 	 * flight still hold their heads, so a driver offering the same head
 	 * again would otherwise get more than num chains accepted. */
-	uint16_t outstanding = idx - vr->shadow_used_idx - vr->skipped;
-
+	outstanding = idx - vr->shadow_used_idx - vr->skipped;
 	if (n > vr->num || outstanding > vr->num) {
+		/* No later index can be trusted either: a driver that lost
+		 * count of its ring (or lies about it) must reset the device,
+		 * and latching keeps a polling datapath from re-counting this
+		 * every burst. */
 		vr->stats.bad[VDN_VRING_E_AVAIL_IDX]++;
+		vr->broken = true;
 		return -EIO;
 	}
 	vr->avail_idx = idx;

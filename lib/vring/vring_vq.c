@@ -13,6 +13,13 @@ int vdn_vq_init(struct vdn_vq *vq, const struct vdn_vring_cfg *cfg)
 	return cfg->packed ? vdn_vring_packed_init(&vq->pk, cfg) : vdn_vring_init(&vq->split, cfg);
 }
 
+int vdn_vq_remap(struct vdn_vq *vq, const struct vdn_vring_cfg *cfg)
+{
+	if (!vq || !cfg || cfg->packed != vq->packed)
+		return -EINVAL;
+	return vq->packed ? vdn_vring_packed_remap(&vq->pk, cfg) : vdn_vring_remap(&vq->split, cfg);
+}
+
 void vdn_vq_get_state(const struct vdn_vq *vq, struct vdn_vq_state *st)
 {
 	if (vq->packed) {

@@ -7,7 +7,11 @@
  * touching the state.
  */
 #include <endian.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/virtio_net.h>
 
@@ -156,6 +160,11 @@ static bool passes(const uint8_t *dst, int vid)
 
 	/* the published copy and the control state must agree */
 	CHECK_EQ(a, vdn_net_rxfilter_pass(&F.c.f, fr, len));
+	/* and what a reporter reads is exactly the state */
+	struct vdn_net_rxfilter copy;
+
+	vdn_net_filter_read(&pub, &copy);
+	CHECK(!memcmp(&copy, &F.c.f, sizeof(copy)));
 	return a;
 }
 
@@ -524,6 +533,55 @@ static void test_short_frames(void)
 	CHECK(!vdn_net_rxfilter_pass(&F.c.f, fr, 15));  /* tag cut short */
 }
 
+/* A reader racing a writer that alternates two very different filters must
+ * always get one of them whole, never a mix; it runs until it has read each
+ * many times, so the race is really run. */
+static struct {
+	struct vdn_net_filter_pub pub;
+	struct vdn_net_rxfilter a, b;
+	atomic_bool stop;
+} R;
+
+static void *publisher(void *arg)
+{
+	(void)arg;
+	for (unsigned int i = 0; !atomic_load(&R.stop); i++)
+		vdn_net_filter_publish(&R.pub, i & 1 ? &R.b : &R.a);
+	return NULL;
+}
+
+static void test_filter_read_races(void)
+{
+	struct vdn_net_rxfilter copy;
+	unsigned int mixed = 0, of_a = 0, of_b = 0;
+	struct timespec t0, now;
+	pthread_t t;
+
+	memset(&R.a, 0, sizeof(R.a));
+	R.a.promisc = true;
+	memset(&R.b, 0xa5, sizeof(R.b));
+	R.b.promisc = false;
+	R.b.n_uni = R.b.n_multi = VDN_NET_MAC_TABLE_MAX;
+	vdn_net_filter_publish(&R.pub, &R.a);
+	CHECK_EQ(pthread_create(&t, NULL, publisher, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		vdn_net_filter_read(&R.pub, &copy);
+		if (!memcmp(&copy, &R.a, sizeof(copy)))
+			of_a++;
+		else if (!memcmp(&copy, &R.b, sizeof(copy)))
+			of_b++;
+		else
+			mixed++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((of_a < 1000 || of_b < 1000) && now.tv_sec - t0.tv_sec < 20);
+	atomic_store(&R.stop, true);
+	pthread_join(t, NULL);
+	CHECK_EQ(mixed, 0u);
+	CHECK(of_a >= 1000 && of_b >= 1000);
+	printf("  %u reads of one filter, %u of the other, none mixed\n", of_a, of_b);
+}
+
 int main(void)
 {
 	if (arena_init(&F.a)) {
@@ -540,6 +598,7 @@ int main(void)
 	RUN(test_malformed_chains);
 	RUN(test_budget);
 	RUN(test_short_frames);
+	RUN(test_filter_read_races);
 	arena_fini(&F.a);
 	return check_report();
 }

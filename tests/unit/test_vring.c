@@ -113,6 +113,7 @@ static void expect_reject_(struct fx *f, enum vdn_vring_err why, int head, const
 
 	CHECK_EQ(vdn_vring_pop(&f->vr, &f->c), -EBADMSG);
 	CHECK_EQ(f->c.n_out + f->c.n_in, 0);
+	CHECK_EQ(f->c.why, why);
 	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
 		CHECK_EQ(f->vr.stats.bad[r] - before.bad[r], r == (int)why);
 	CHECK_EQ(f->vr.stats.popped, before.popped);
@@ -521,6 +522,22 @@ static void test_indirect(void)
 	drv_set_desc(&f.d, 12, ht + 16, 16, VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f.d, 12);
 	expect_reject(&f, VDN_VRING_E_XLATE, 12, "indirect table in a hole");
+	/* the walk would end in the mapped part, but the table is one buffer:
+	 * its tail in a hole is an address outside the map like any other */
+	drv_write_desc(arena_ptr(&f.a, ht), 0, o, 8, 0, 0);
+	drv_set_desc(&f.d, 12, ht, 32, VRING_DESC_F_INDIRECT, 0);
+	drv_publish(&f.d, 12);
+	expect_reject(&f, VDN_VRING_E_XLATE, 12, "indirect table's unused tail in a hole");
+	drv_set_desc(&f.d, 12, ht, 16, VRING_DESC_F_INDIRECT, 0);
+	drv_publish(&f.d, 12);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
+	CHECK_EQ(f.c.out_len, 8);
+	give_back(&f);
+	/* more entries than a 16-bit next can reach */
+	drv_write_desc(arena_ptr(&f.a, t), 0, o, 8, 0, 0);
+	drv_set_desc(&f.d, 12, t, 16u * 65537, VRING_DESC_F_INDIRECT, 0);
+	drv_publish(&f.d, 12);
+	expect_reject(&f, VDN_VRING_E_INDIRECT, 12, "indirect table of 65537 entries");
 	drv_set_desc(&f.d, 12, UINT64_MAX - 15, 32, VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f.d, 12);
 	expect_reject(&f, VDN_VRING_E_XLATE, 12, "indirect table wraps IOVA space");
@@ -803,6 +820,24 @@ static void test_len_overflow(void)
 	arena_fini(&f.a);
 }
 
+/* What a driver reset does to a broken ring: the driver starts over on
+ * fresh ring memory and the device re-initialises from it. */
+static void reset_and_check(struct fx *f, uint16_t num)
+{
+	struct vdn_vring_cfg cfg;
+
+	if (drv_init(&f->d, &f->a, num, 0)) {
+		CHECK(!"driver ring re-init");
+		return;
+	}
+	drv_cfg(&f->d, &cfg);
+	CHECK_EQ(vdn_vring_init(&f->vr, &cfg), 0);
+	CHECK(!vdn_vring_broken(&f->vr));
+	CHECK_EQ(vring_bad_total(&f->vr.stats), 0);
+	expect_good(f);
+	CHECK_EQ(f->vr.stats.popped, 1);
+}
+
 static void test_avail_idx_jump(void)
 {
 	struct fx f;
@@ -810,35 +845,57 @@ static void test_avail_idx_jump(void)
 	if (!fx_init(&f, 8, false, false, 100))
 		return;
 	expect_good(&f);
+	CHECK(!vdn_vring_broken(&f.vr));
 	/* the driver claims num + 1 new entries */
 	f.d.avail->idx = htole16(101 + 9);
 	CHECK_EQ(vdn_vring_avail_count(&f.vr), -EIO);
+	CHECK(vdn_vring_broken(&f.vr));
 	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
 	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
-	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 3);
+	/* counted once, not once per poll */
+	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 1);
 	CHECK_EQ(vdn_vring_last_avail(&f.vr), 101);
 	vdn_vring_flush(&f.vr);
 	CHECK_EQ(drv_used_idx(&f.d), 101);
-	/* backwards is as corrupt as too far forwards */
-	f.d.avail->idx = htole16(100);
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
-	/* nothing was consumed: a sane index resumes normally */
+	/* a sane index later does not revive it: nothing the driver says
+	 * about this ring can be trusted until it resets the device */
 	f.d.avail->idx = htole16(101);
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 0);
+	CHECK_EQ(vdn_vring_avail_count(&f.vr), -EIO);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
+	CHECK_EQ(vdn_vring_last_avail(&f.vr), 101);
+	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 1);
+	CHECK_EQ(vring_bad_total(&f.vr.stats), 1);
+	reset_and_check(&f, 8);
+	arena_fini(&f.a);
+}
+
+/* Backwards is as corrupt as too far forwards. */
+static void test_avail_idx_backwards(void)
+{
+	struct fx f;
+
+	if (!fx_init(&f, 8, false, false, 0))
+		return;
 	expect_good(&f);
-	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 4);
-	CHECK_EQ(vring_bad_total(&f.vr.stats), 4);
+	expect_good(&f);
+	f.d.avail->idx = htole16(1);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
+	CHECK(vdn_vring_broken(&f.vr));
+	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 1);
+	reset_and_check(&f, 8);
 	arena_fini(&f.a);
 }
 
 /* A head already in flight offered again: counted from what we popped the
  * window still had room, but the driver cannot have more than num chains
- * outstanding, so the index is corrupt. */
+ * outstanding, so the index is corrupt.  Chains popped before stay the
+ * device's to complete. */
 static void test_avail_idx_in_flight(void)
 {
 	enum { NUM = 4 };
 	struct fx f;
 	int heads[NUM];
+	uint32_t id, len;
 
 	if (!fx_init(&f, NUM, false, false, 65533))
 		return;
@@ -850,31 +907,26 @@ static void test_avail_idx_in_flight(void)
 	/* two of them given back: still outstanding, just not popped */
 	vdn_vring_unpop(&f.vr, 2);
 	CHECK_EQ(vdn_vring_avail_count(&f.vr), 2);
+	CHECK(!vdn_vring_broken(&f.vr));
 	drv_publish(&f.d, (uint16_t)heads[0]);
 	CHECK_EQ(vdn_vring_avail_count(&f.vr), -EIO);
+	CHECK(vdn_vring_broken(&f.vr));
 	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 1);
-	/* the cached entries still pop; the next read of the index fails */
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
-	CHECK_EQ(f.c.head, heads[2]);
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
-	CHECK_EQ(f.c.head, heads[3]);
+	/* not even the entries read before are handed out any more */
 	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
-	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 2);
-	CHECK_EQ(vdn_vring_last_avail(&f.vr), (uint16_t)(65533 + NUM));
-	/* staged (not yet flushed) used entries count as returned: with
-	 * heads[0] pushed, its reuse is legal and the full ring moves on */
-	vdn_vring_push(&f.vr, (uint16_t)heads[0], 0);
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
-	CHECK_EQ(f.c.head, heads[0]);
-	CHECK(f.c.iov[0].base == arena_ptr(&f.a, b));
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 0);
-	for (int k = 1; k < NUM; k++)
-		vdn_vring_push(&f.vr, (uint16_t)heads[k], 0);
-	vdn_vring_push(&f.vr, (uint16_t)heads[0], 0);
+	CHECK_EQ(vdn_vring_last_avail(&f.vr), (uint16_t)(65533 + 2));
+	/* what was popped can still be completed */
+	vdn_vring_push(&f.vr, (uint16_t)heads[0], 7);
+	vdn_vring_push(&f.vr, (uint16_t)heads[1], 0);
 	vdn_vring_flush(&f.vr);
-	CHECK_EQ(drv_used_idx(&f.d), (uint16_t)(65533 + NUM + 1));
-	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 2);
-	CHECK_EQ(vring_bad_total(&f.vr.stats), 2);
+	CHECK_EQ(drv_used_idx(&f.d), (uint16_t)(65533 + 2));
+	CHECK(drv_get_used(&f.d, &id, &len));
+	CHECK_EQ(id, heads[0]);
+	CHECK_EQ(len, 7);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
+	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 1);
+	CHECK_EQ(vring_bad_total(&f.vr.stats), 1);
+	reset_and_check(&f, NUM);
 	arena_fini(&f.a);
 }
 
@@ -1039,8 +1091,91 @@ static void test_err_str(void)
 	CHECK(!strcmp(vdn_vring_err_str((enum vdn_vring_err)-1), "unknown"));
 }
 
+/* An IOTLB update: the ring's IOVAs now translate to other memory (here a
+ * copy, which the driver writes from now on).  After remap the ring must
+ * use the new memory, keep its positions, in-flight chains and counters. */
+struct moved {
+	struct arena *a;
+	uint64_t lo, hi;  /* [lo, hi) of IOVA translated elsewhere */
+	uint64_t to;      /* ... to arena IOVA to + (iova - lo) */
+	bool on;
+};
+
+static void *moved_xlate(void *ctx, uint64_t iova, uint64_t *len, int access)
+{
+	struct moved *m = ctx;
+
+	if (!m->on || iova < m->lo || iova >= m->hi)
+		return arena_xlate(m->a, iova, len, access);
+	if (*len > m->hi - iova)
+		*len = m->hi - iova;
+	return arena_xlate(m->a, m->to + (iova - m->lo), len, access);
+}
+
+static void test_remap(void)
+{
+	struct fx f;
+	struct vdn_vring_cfg cfg, c;
+	struct moved mv;
+	uint32_t id, len;
+
+	if (!fx_init(&f, 16, true, false, 0))
+		return;
+	mv = (struct moved){ .a = &f.a, .lo = f.d.desc_iova,
+			     .hi = f.d.used_iova + 4 + 8 * 16 + 2 };
+	drv_cfg(&f.d, &cfg);
+	cfg.event_idx = true;
+	cfg.xlate = moved_xlate;
+	cfg.xlate_ctx = &mv;
+	CHECK_EQ(vdn_vring_init(&f.vr, &cfg), 0);
+	expect_good(&f);
+	expect_good(&f);
+	/* one chain stays in flight across the remap */
+	uint64_t o = buf(&f, 32);
+	int h = drv_add(&f.d, &(struct drv_seg){ o, 32, false }, 1);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
+	CHECK_EQ(f.c.head, h);
+
+	/* bad arguments leave the ring as it was */
+	c = cfg, c.num = 8;
+	CHECK_EQ(vdn_vring_remap(&f.vr, &c), -EINVAL);
+	c = cfg, c.packed = true;
+	CHECK_EQ(vdn_vring_remap(&f.vr, &c), -EINVAL);
+	c = cfg, c.used_iova += 2;
+	CHECK_EQ(vdn_vring_remap(&f.vr, &c), -EINVAL);
+	arena_set(&f.a, ARENA_PLAY_PAGE, 1, 0, 0);
+	c = cfg, c.used_iova = ARENA_PLAY_IOVA;
+	CHECK_EQ(vdn_vring_remap(&f.vr, &c), -EFAULT);
+
+	/* move: copy the ring, the driver continues on the copy, the old
+	 * memory turns to garbage */
+	uint64_t size = mv.hi - mv.lo;
+	mv.to = arena_alloc(&f.a, size + 64, 64);
+	uint64_t delta = mv.to - mv.lo;
+	memcpy(arena_ptr(&f.a, mv.to), arena_ptr(&f.a, mv.lo), size);
+	memset(arena_ptr(&f.a, mv.lo), 0xff, size);
+	f.d.desc = arena_ptr(&f.a, f.d.desc_iova + delta);
+	f.d.avail = arena_ptr(&f.a, f.d.avail_iova + delta);
+	f.d.used = arena_ptr(&f.a, f.d.used_iova + delta);
+	mv.on = true;
+	CHECK_EQ(vdn_vring_remap(&f.vr, &cfg), 0);
+
+	uint64_t popped = f.vr.stats.popped;
+	vdn_vring_push(&f.vr, (uint16_t)h, 0);
+	vdn_vring_flush(&f.vr);
+	CHECK(drv_get_used(&f.d, &id, &len));
+	CHECK_EQ(id, h);
+	CHECK_EQ(drv_used_idx(&f.d), 3);
+	for (int i = 0; i < 20; i++) /* past the ring's end: wraps on the copy */
+		expect_good(&f);
+	CHECK_EQ(f.vr.stats.popped, popped + 20);
+	CHECK_EQ(vring_bad_total(&f.vr.stats), 0);
+	arena_fini(&f.a);
+}
+
 int main(void)
 {
+	RUN(test_remap);
 	RUN(test_init);
 	RUN(test_basic);
 	RUN(test_iov_copy);
@@ -1054,6 +1189,7 @@ int main(void)
 	RUN(test_too_many_iov);
 	RUN(test_len_overflow);
 	RUN(test_avail_idx_jump);
+	RUN(test_avail_idx_backwards);
 	RUN(test_avail_idx_in_flight);
 	RUN(test_notify_event_idx);
 	RUN(test_notify_flags);

@@ -1190,8 +1190,83 @@ static void test_front_split(void)
 	arena_fini(&a);
 }
 
+/* An IOTLB update moves what the ring's IOVAs translate to (see
+ * test_vring.c's test_remap): after vdn_vq_remap the ring works on the new
+ * memory from where it stood, wrap counters and an id in flight included. */
+struct moved {
+	struct arena *a;
+	uint64_t lo, hi, to;
+	bool on;
+};
+
+static void *moved_xlate(void *ctx, uint64_t iova, uint64_t *len, int access)
+{
+	struct moved *m = ctx;
+
+	if (!m->on || iova < m->lo || iova >= m->hi)
+		return arena_xlate(m->a, iova, len, access);
+	if (*len > m->hi - iova)
+		*len = m->hi - iova;
+	return arena_xlate(m->a, m->to + (iova - m->lo), len, access);
+}
+
+static void test_remap(void)
+{
+	struct fx f;
+	struct vdn_vring_cfg cfg, c;
+	struct moved mv;
+	uint32_t id, len;
+
+	if (!fx_init(&f, 8, true, false, 0, true))
+		return;
+	mv = (struct moved){ .a = &f.a, .lo = f.d.desc_iova, .hi = f.d.dev_ev_iova + 4 };
+	pdrv_cfg(&f.d, &cfg);
+	cfg.event_idx = true;
+	cfg.xlate = moved_xlate;
+	cfg.xlate_ctx = &mv;
+	CHECK_EQ(vdn_vq_init(&f.vq, &cfg), 0);
+	for (int i = 0; i < 5; i++)
+		expect_good(&f);
+	uint64_t o = buf(&f, 32);
+	int h = pdrv_add(&f.d, &(struct drv_seg){ o, 32, false }, 1);
+	CHECK_EQ(vdn_vq_pop(&f.vq, &f.c), 1);
+	CHECK_EQ(f.c.head, h);
+
+	c = cfg, c.packed = false;
+	CHECK_EQ(vdn_vq_remap(&f.vq, &c), -EINVAL);
+	c = cfg, c.num = 16;
+	CHECK_EQ(vdn_vq_remap(&f.vq, &c), -EINVAL);
+	arena_set(&f.a, ARENA_PLAY_PAGE, 1, 0, 0);
+	c = cfg, c.used_iova = ARENA_PLAY_IOVA;
+	CHECK_EQ(vdn_vq_remap(&f.vq, &c), -EFAULT);
+
+	uint64_t size = mv.hi - mv.lo;
+	mv.to = arena_alloc(&f.a, size + 64, 64);
+	uint64_t delta = mv.to - mv.lo;
+	memcpy(arena_ptr(&f.a, mv.to), arena_ptr(&f.a, mv.lo), size);
+	memset(arena_ptr(&f.a, mv.lo), 0xff, size);
+	f.d.desc = arena_ptr(&f.a, f.d.desc_iova + delta);
+	f.d.drv_ev = arena_ptr(&f.a, f.d.drv_ev_iova + delta);
+	f.d.dev_ev = arena_ptr(&f.a, f.d.dev_ev_iova + delta);
+	mv.on = true;
+	CHECK_EQ(vdn_vq_remap(&f.vq, &cfg), 0);
+
+	uint64_t popped = st(&f)->popped;
+	vdn_vq_push(&f.vq, (uint16_t)h, 0);
+	vdn_vq_flush(&f.vq);
+	CHECK(pdrv_get_used(&f.d, &id, &len));
+	CHECK_EQ(id, h);
+	for (int i = 0; i < 20; i++) /* laps on the copy */
+		expect_good(&f);
+	check_positions(&f);
+	CHECK_EQ(st(&f)->popped, popped + 20);
+	CHECK_EQ(vring_bad_total(st(&f)), 0);
+	arena_fini(&f.a);
+}
+
 int main(void)
 {
+	RUN(test_remap);
 	RUN(test_init);
 	RUN(test_basic);
 	RUN(test_wrap);

@@ -159,7 +159,10 @@ if [ $MODE = window ]; then
 	wait_for 10 grep -q "driver stopped" $LOG || { cat $LOG; fail "vdnet did not see the reset"; }
 	ok "the new vdnet answered the pending reset: $(grep -m1 'status 0xf -> 0' $LOG)"
 	ip -n ctr link show eth0 >/dev/null 2>&1 && fail "eth0 still there after vdpa dev del"
-	expect_eq "state file: driver status after the reset" "$(state_key status)" 0x0
+	# virtio_dev_remove() sets ACKNOWLEDGE again after the reset
+	st=$(state_key status)
+	[ $((st & 4)) = 0 ] || fail "state file: driver status $st after the reset, still DRIVER_OK"
+	ok "state file: driver status $st after the reset"
 	vdnet_stop TERM
 	[ ! -e /dev/vduse/vdn0 ] || fail "/dev/vduse/vdn0 left behind"
 	[ ! -e $STATE ] || fail "$STATE left behind"
