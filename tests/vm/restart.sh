@@ -13,8 +13,8 @@
 # restart.sh cvq (with run.sh --cvq-module): the same with 2 queue pairs and
 # a control queue (AF_PACKET port); after the takeover both pairs are still
 # active and the control queue still answers (ethtool -L).
-# restart.sh packed: a driver on packed rings cannot be taken over yet: the
-# restart is refused with a message saying so; reattach=never replaces it.
+# restart.sh packed: the same on packed rings (resumed from the ring journal
+# /run/vdnet/vdn0.rings); without the journal the restart is refused.
 # restart.sh vhost: the VM path (bus=vhost) with DPDK's virtio-user in
 # testpmd (txonly) as the client: after kill -9 and the takeover, frames
 # from the same, still running client reach the peer again.
@@ -194,30 +194,10 @@ if [ $MODE = window ]; then
 	exit 0
 fi
 if [ $MODE = packed ]; then
-	step "packed rings: a restart is refused, the device left alone"
 	negotiated=$("$BUILD/app/vdnet" --connect $SOCK show device vdn0 |
 		awk '$1 == "features" && $2 == "negotiated" {print $3}')
 	expect_eq "RING_PACKED negotiated" "$(((negotiated >> 34) & 1))" 1
-	kill -KILL "$VDNET_PID"
-	wait "$VDNET_PID" 2>/dev/null
-	VDNET_PID=""
-	"$BUILD/app/vdnet" $(eal) --device "$DEV" >$LOG 2>&1 && fail "vdnet took over a packed-ring device"
-	grep "packed rings" $LOG || { cat $LOG; fail "no message about packed rings"; }
-	grep -q "reattach=never" $LOG || fail "the message does not say what to do"
-	expect_eq "eth0's ifindex after the refused start" "$(ifindex)" "$IDX"
-	step "reattach=never replaces it"
-	vdnet_run "$DEV,reattach=never"
-	wait_for_iface eth0 ctr
-	[ "$(ifindex)" != "$IDX" ] || fail "eth0 kept its ifindex: the device was not replaced"
-	ip -n ctr addr add 10.0.0.1/24 dev eth0
-	ip -n ctr link set eth0 up
-	wait_for 30 ip netns exec ctr ping -c 1 -W 1 10.0.0.2 || fail "no ping through the new eth0"
-	ok "ping through the new eth0"
-	vdnet_stop TERM
-	expect_eq "vdpa dev show" "$(vdpa dev show)" ""
-	[ ! -e $STATE ] || fail "$STATE left behind"
-	echo PASS
-	exit 0
+	[ -f /run/vdnet/vdn0.rings ] || fail "no ring journal /run/vdnet/vdn0.rings"
 fi
 if [ $MODE = cvq ]; then
 	grep -q "refused the control queue" $LOG && fail "the cvq module refused CTRL_VQ"
@@ -264,7 +244,7 @@ step "start vdnet again with the same arguments: it takes the device over"
 vdnet_run "$DEV"
 T_READY=$(now_ms)
 grep -q "reattached to the existing VDUSE device" $LOG || { cat $LOG; fail "vdnet did not reattach"; }
-grep -E "reattached|resuming at|taken over" $LOG
+grep -E "reattached|resuming|taken over" $LOG
 expect_eq "eth0's ifindex after the restart" "$(ifindex)" "$IDX"
 # the first reply after the restart
 end=$((SECONDS + 20))
@@ -313,7 +293,26 @@ ip -n ctr link show eth0 >/dev/null 2>&1 && fail "eth0 still in ctr after vdnet 
 expect_eq "vdpa dev show" "$(vdpa dev show)" ""
 [ ! -e /dev/vduse/vdn0 ] || fail "/dev/vduse/vdn0 still exists"
 [ ! -e $STATE ] || fail "$STATE left behind by a clean exit"
-ok "eth0, the vdpa and VDUSE devices and the state file are gone"
+[ ! -e /run/vdnet/vdn0.rings ] || fail "/run/vdnet/vdn0.rings left behind by a clean exit"
+ok "eth0, the vdpa and VDUSE devices, the state file and the ring journal are gone"
+
+if [ $MODE = packed ]; then
+	step "packed rings without their journal: the restart is refused, the device left alone"
+	vdnet_run "$DEV"
+	wait_for_iface eth0 ctr
+	IDX=$(ifindex)
+	kill -KILL "$VDNET_PID"
+	wait "$VDNET_PID" 2>/dev/null
+	VDNET_PID=""
+	rm /run/vdnet/vdn0.rings || fail "no ring journal"
+	"$BUILD/app/vdnet" $(eal) --device "$DEV" >$LOG 2>&1 && fail "vdnet took over packed rings without a journal"
+	grep "packed rings" $LOG || { cat $LOG; fail "no message about the packed rings' journal"; }
+	grep -q "reattach=never" $LOG || fail "the message does not say what to do"
+	expect_eq "eth0's ifindex after the refused start" "$(ifindex)" "$IDX"
+	vdnet_run "$DEV,reattach=never"
+	vdnet_stop TERM
+	[ ! -e /run/vdnet/vdn0.rings ] || fail "ring journal left behind"
+fi
 
 step "a restart that asks for another device is refused and leaves it alone"
 vdnet_run "$DEV"
