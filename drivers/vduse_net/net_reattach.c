@@ -47,7 +47,7 @@ void vdn_net_saved_get(const struct vdn_net_dev *dev, struct vdn_net_saved *st)
 	st->features_offered = dev->features;
 	st->status = dev->status;
 	/* lib/vduse forgets the features only after the reset is answered */
-	st->features_driver = dev->status ? vdn_vduse_driver_features(dev->vd) : 0;
+	st->features_driver = dev->status ? tp_driver_features(dev) : 0;
 	st->max_qp = dev->max_qp;
 	st->active_qp = atomic_load(&dev->active_qp);
 	st->vq_size = dev->vq_size;
@@ -102,8 +102,8 @@ int vdn_net_resume_pos(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring
 
 	if (cfg->packed)
 		return resume_packed(dev, index, cfg);
-	used = vdn_vduse_xlate(dev->vd, cfg->used_iova, &ulen, VDN_ACCESS_READ);
-	avail = vdn_vduse_xlate(dev->vd, cfg->avail_iova, &alen, VDN_ACCESS_READ);
+	used = cfg->xlate(cfg->xlate_ctx, cfg->used_iova, &ulen, VDN_ACCESS_READ);
+	avail = cfg->xlate(cfg->xlate_ctx, cfg->avail_iova, &alen, VDN_ACCESS_READ);
 	if (!used || !avail || ulen < sizeof(*used) || alen < sizeof(*avail)) {
 		vdn_net_logf(dev, RTE_LOG_ERR, "vq %u: cannot read the ring to resume it", index);
 		return -EFAULT;
