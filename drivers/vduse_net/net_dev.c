@@ -181,6 +181,8 @@ static int create(const struct vdn_net_opts *opts, const struct vdn_net_transpor
 	dev->log_opaque = opts->log_opaque;
 	dev->save = opts->save;
 	dev->save_opaque = opts->save_opaque;
+	dev->journal = opts->journal;
+	dev->journal_len = opts->journal_len;
 	dev->max_qp = qps;
 	dev->drv_qp = qps;
 	atomic_store(&dev->active_qp, 1);

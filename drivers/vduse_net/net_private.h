@@ -101,6 +101,8 @@ struct vdn_net_dev {
 	vdn_net_save_fn save;
 	void *save_opaque;
 	bool resuming;           /* vdn_net_attach: rings resume where the device stood */
+	uint64_t *journal;       /* opts->journal: per virtqueue, for packed rings */
+	uint32_t journal_len;
 	struct vdn_net_cvq cvq;
 	struct vdn_net_qp qp[VDN_NET_MAX_QUEUE_PAIRS];
 };

@@ -59,6 +59,8 @@ int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *rin
 			cfg.used_wrap = cfg.avail_wrap;
 		}
 	}
+	if (info.packed && dev->journal && index < dev->journal_len)
+		cfg.journal = &dev->journal[index];
 	if (dev->resuming) {
 		rc = vdn_net_resume_pos(dev, index, &cfg);
 		if (rc < 0)
