@@ -199,6 +199,15 @@ static int cmd_show_device(struct vdnet_cmd_ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/* Why chains were malformed (lib/vring's reasons) and broken queues. */
+static void chain_json(FILE *f, const struct vdn_net_q_stats *s)
+{
+	fprintf(f, "\"chain_errors\": {");
+	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
+		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", vdn_vring_err_str(r), s->chain_err[r]);
+	fprintf(f, "}, \"vq_broken\": %" PRIu64, s->vq_broken);
+}
+
 static void stats_json(FILE *f, struct vdnet *v, unsigned int i)
 {
 	struct vdnet_dev *d = &v->dev[i];
@@ -218,7 +227,9 @@ static void stats_json(FILE *f, struct vdnet *v, unsigned int i)
 			s.rx_bytes, s.tx_packets, s.tx_bytes, s.irqs, s.sw_csum);
 		for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
 			fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", vdn_net_drop_str(r), s.drop[r]);
-		fprintf(f, "}}");
+		fprintf(f, "}, ");
+		chain_json(f, &s);
+		fprintf(f, "}");
 		vdnet_stats_add(&tot, &s);
 	}
 	fprintf(f, "], \"total\": {\"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
@@ -226,7 +237,9 @@ static void stats_json(FILE *f, struct vdnet *v, unsigned int i)
 		tot.rx_packets, tot.rx_bytes, tot.tx_packets, tot.tx_bytes);
 	for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
 		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", vdn_net_drop_str(r), tot.drop[r]);
-	fprintf(f, "}}}");
+	fprintf(f, "}, ");
+	chain_json(f, &tot);
+	fprintf(f, "}}");
 }
 
 static int cmd_show_stats(struct vdnet_cmd_ctx *c, int argc, char **argv)

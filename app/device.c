@@ -11,7 +11,7 @@
 
 #include "vdnet.h"
 
-static void net_log(void *opaque, int level, const char *msg)
+void vdnet_net_log(void *opaque, int level, const char *msg)
 {
 	(void)opaque;
 	rte_log(level, vdnet_logtype, "vdnet: %s\n", msg);
@@ -86,10 +86,16 @@ int vdnet_device_up(struct vdnet *v, struct vdnet_dev *d)
 		.mtu = d->conf.mtu,
 		.queue_pairs = d->conf.queues,
 		.link_up = true,
-		.log = net_log,
+		.log = vdnet_net_log,
 		.packed = d->conf.packed,
+		.save = vdnet_state_save,
+		.save_opaque = d,
 	};
-	int rc = vdn_net_create(&o, &d->net);
+	int rc = vdnet_reattach(v, d);
+
+	if (rc)
+		return rc < 0 ? rc : 0;
+	rc = vdn_net_create(&o, &d->net);
 
 	if (rc == -ENOENT) {
 		LOG(ERR, "device %s: /dev/vduse/control is missing: load the vduse module "
@@ -105,6 +111,8 @@ int vdnet_device_up(struct vdnet *v, struct vdnet_dev *d)
 		LOG(ERR, "device %s: cannot create the VDUSE device: %s\n", d->conf.name, strerror(-rc));
 		return rc;
 	}
+	/* from now on a crash leaves a device the next start can take over */
+	vdnet_state_save_now(d);
 	rc = vdnet_port_setup(d);
 	if (rc)
 		goto fail_net;
@@ -159,6 +167,7 @@ fail_port:
 fail_net:
 	vdn_net_destroy(d->net);
 	d->net = NULL;
+	vdnet_state_forget(d);
 	return rc;
 }
 
@@ -180,6 +189,7 @@ void vdnet_device_down(struct vdnet *v, struct vdnet_dev *d)
 	if (rc)
 		LOG(WARNING, "device %s: destroying the VDUSE device: %s\n", d->conf.name, strerror(-rc));
 	d->net = NULL;
+	vdnet_state_forget(d);
 	vdnet_port_close(d);
 	LOG(INFO, "device %s: removed\n", d->conf.name);
 }

@@ -37,6 +37,9 @@ int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net
 	s->irqs -= b->irqs;
 	s->sw_csum -= b->sw_csum;
 	s->gso_segs -= b->gso_segs;
+	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
+		s->chain_err[r] -= b->chain_err[r];
+	s->vq_broken -= b->vq_broken;
 	return 0;
 }
 
@@ -51,6 +54,9 @@ void vdnet_stats_add(struct vdn_net_q_stats *tot, const struct vdn_net_q_stats *
 	tot->irqs += s->irqs;
 	tot->sw_csum += s->sw_csum;
 	tot->gso_segs += s->gso_segs;
+	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
+		tot->chain_err[r] += s->chain_err[r];
+	tot->vq_broken += s->vq_broken;
 }
 
 void vdnet_stats_clear(struct vdnet *v)
@@ -90,6 +96,13 @@ static void dev_stats(FILE *f, struct vdnet *v, unsigned int i, struct vdn_net_q
 		for (int r = 0; r < VDN_NET_DROP__COUNT; r++)
 			fprintf(f, " %s=%" PRIu64, vdn_net_drop_str(r), s.drop[r]);
 		fprintf(f, "  sw-csum=%" PRIu64 " gso-segs=%" PRIu64 "\n", s.sw_csum, s.gso_segs);
+		if (s.drop[VDN_NET_DROP_BAD_CHAIN] || s.vq_broken) {
+			fprintf(f, "        bad chains:");
+			for (int r = 0; r < VDN_VRING_E__COUNT; r++)
+				if (s.chain_err[r])
+					fprintf(f, " %s=%" PRIu64, vdn_vring_err_str(r), s.chain_err[r]);
+			fprintf(f, "  queues-broken=%" PRIu64 "\n", s.vq_broken);
+		}
 		*p = s;
 	}
 }

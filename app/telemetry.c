@@ -96,6 +96,14 @@ static void add_counters(struct rte_tel_data *d, const struct vdn_net_q_stats *s
 				*k = '_';
 		rte_tel_data_add_dict_u64(d, key, s->drop[r]);
 	}
+	for (int r = 0; r < VDN_VRING_E__COUNT; r++) {
+		snprintf(key, sizeof(key), "chain_err_%s", vdn_vring_err_str(r));
+		for (char *k = key; *k; k++)
+			if (*k == '-')
+				*k = '_';
+		rte_tel_data_add_dict_u64(d, key, s->chain_err[r]);
+	}
+	rte_tel_data_add_dict_u64(d, "vq_broken", s->vq_broken);
 }
 
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)

@@ -23,6 +23,13 @@
 extern int vdnet_logtype;
 #define LOG(level, ...) rte_log(RTE_LOG_##level, vdnet_logtype, "vdnet: " __VA_ARGS__)
 
+/* --device reattach=: what to do with a VDUSE device of the same name that
+ * already exists (a vdnet that died left it behind). */
+enum vdnet_reattach {
+	VDNET_REATTACH_AUTO,  /* take it over if our state file describes it */
+	VDNET_REATTACH_NEVER, /* remove it and create a new one */
+};
+
 /* One --device as given on the command line. */
 struct vdnet_dev_conf {
 	char name[VDNET_NAME_MAX];
@@ -35,6 +42,7 @@ struct vdnet_dev_conf {
 	char netns[64];
 	char ifname[IF_NAMESIZE];
 	bool packed;               /* packed=on: offer VIRTIO_F_RING_PACKED */
+	enum vdnet_reattach reattach;
 };
 
 struct vdnet_conf {
@@ -89,6 +97,21 @@ void vdnet_ctrl_del(struct vdnet_dev *d);
 /* device.c */
 int vdnet_device_up(struct vdnet *v, struct vdnet_dev *d);
 void vdnet_device_down(struct vdnet *v, struct vdnet_dev *d);
+/* the driver's log callback (vdn_net_opts.log) */
+void vdnet_net_log(void *opaque, int level, const char *msg);
+
+/* reattach.c: crash-restart.  If /dev/vduse/NAME exists: take it over
+ * (returns 1, the device is served: port, control thread, netdev kept) or,
+ * with reattach=never, remove it (returns 0); 0 if it does not exist (and
+ * a leftover state file is removed); -errno, with a log line saying what
+ * the operator can do, if it cannot be taken over. */
+int vdnet_reattach(struct vdnet *v, struct vdnet_dev *d);
+/* vdn_net_opts.save: write /run/vdnet/NAME.state (opaque = the vdnet_dev) */
+void vdnet_state_save(void *opaque, const struct vdn_net_saved *st);
+/* write it now from the device's current state */
+void vdnet_state_save_now(struct vdnet_dev *d);
+/* remove it (clean teardown) */
+void vdnet_state_forget(const struct vdnet_dev *d);
 
 /* fwd.c */
 int vdnet_fwd_start(struct vdnet *v);

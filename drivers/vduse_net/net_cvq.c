@@ -39,12 +39,12 @@ int vdn_net_cvq_start(struct vdn_net_dev *dev)
 
 	if (rc < 0 || !ready)
 		return rc;
-	rc = vdn_vduse_vq_kickfd(dev->vd, index);
+	rc = tp_vq_kickfd(dev, index);
 	if (rc < 0)
 		return rc;
 	cq->kickfd = rc;
 	/* a new driver starts from the reset state: unfiltered, VLAN table empty */
-	vdn_net_ctrl_reset(&cq->ctrl, vdn_vduse_driver_features(dev->vd), dev->cfg.mac,
+	vdn_net_ctrl_reset(&cq->ctrl, tp_driver_features(dev), dev->cfg.mac,
 			   dev->max_qp);
 	vdn_net_filter_publish(&dev->filter, &cq->ctrl.f);
 	vdn_vq_set_notify(&cq->ring, true);
@@ -84,13 +84,15 @@ static void apply_changes(struct vdn_net_dev *dev, unsigned int changed)
 	if (changed & VDN_NET_CTRL_CH_MAC) {
 		memcpy(dev->cfg.mac, m, sizeof(dev->cfg.mac));
 		/* the driver set it: it needs no config interrupt */
-		if (vdn_vduse_set_config(dev->vd, 0, dev->cfg.mac, sizeof(dev->cfg.mac), false) < 0)
+		if (tp_set_config(dev, 0, dev->cfg.mac, sizeof(dev->cfg.mac), false) < 0)
 			vdn_net_logf(dev, RTE_LOG_WARNING, "cannot update the MAC in config space");
 		vdn_net_logf(dev, RTE_LOG_INFO, "driver set MAC %02x:%02x:%02x:%02x:%02x:%02x", m[0],
 			     m[1], m[2], m[3], m[4], m[5]);
 	}
 	if (changed & VDN_NET_CTRL_CH_QP)
 		set_active(dev, dev->cvq.ctrl.active_qp);
+	if (changed & (VDN_NET_CTRL_CH_QP | VDN_NET_CTRL_CH_MAC))
+		vdn_net_state_changed(dev);
 }
 
 int vdn_net_cvq_poll(struct vdn_net_dev *dev)
@@ -116,7 +118,7 @@ int vdn_net_cvq_poll(struct vdn_net_dev *dev)
 	apply_changes(dev, changed);
 	vdn_vq_flush(&cq->ring);
 	if (n && vdn_vq_need_notify(&cq->ring))
-		vdn_vduse_vq_irq(dev->vd, cvq_index(dev));
+		tp_vq_irq(dev, cvq_index(dev));
 	if (more) {
 		kicks = 1;
 		/* cannot fail short of counter overflow, which is readable too */

@@ -54,7 +54,7 @@ void vdn_net_logf(const struct vdn_net_dev *dev, int level, const char *fmt, ...
 	dev->log(dev->log_opaque, level, msg);
 }
 
-static void vduse_log(void *opaque, int level, const char *msg)
+void vdn_net_vduse_log(void *opaque, int level, const char *msg)
 {
 	const struct vdn_net_dev *dev = opaque;
 
@@ -79,7 +79,7 @@ static int on_status(void *opaque, uint8_t old, uint8_t status)
 			return rc;
 		}
 		vdn_net_logf(dev, RTE_LOG_INFO, "driver running: features 0x%" PRIx64 ", %u queue pair(s)%s",
-			     vdn_vduse_driver_features(dev->vd), atomic_load(&dev->active_qp),
+			     tp_driver_features(dev), atomic_load(&dev->active_qp),
 			     dev->cvq.running ? ", control queue" : "");
 	} else if (was_ok && !is_ok) {
 		vdn_net_queues_stop(dev);
@@ -87,6 +87,7 @@ static int on_status(void *opaque, uint8_t old, uint8_t status)
 	} else if (status == 0) {
 		vdn_net_queues_stop(dev);
 	}
+	vdn_net_state_changed(dev);
 	return 0;
 }
 
@@ -123,7 +124,7 @@ static void on_get_vq_state_packed(void *opaque, uint32_t index, struct vdn_vdus
 	st->used_wrap = s.used_wrap;
 }
 
-static const struct vdn_vduse_ops net_ops = {
+const struct vdn_vduse_ops vdn_net_vduse_ops = {
 	.set_status = on_status,
 	.get_vq_avail_idx = on_get_vq_avail_idx,
 	.get_vq_state_packed = on_get_vq_state_packed,
@@ -144,14 +145,15 @@ static int create_vduse(struct vdn_net_dev *dev, uint64_t features)
 		.max_vq_size = dev->vq_size,
 		.config = &dev->cfg,
 		.config_size = sizeof(dev->cfg),
-		.ops = &net_ops,
+		.ops = &vdn_net_vduse_ops,
 		.opaque = dev,
-		.log = vduse_log,
+		.log = vdn_net_vduse_log,
 	};
 	return vdn_vduse_create(&vo, &dev->vd);
 }
 
-int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
+static int create(const struct vdn_net_opts *opts, const struct vdn_net_transport_ops *ops,
+		  void *ctx, struct vdn_net_dev **out)
 {
 	struct vdn_net_dev *dev;
 	uint64_t features;
@@ -177,6 +179,8 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
 	snprintf(dev->name, sizeof(dev->name), "%s", opts->name);
 	dev->log = opts->log;
 	dev->log_opaque = opts->log_opaque;
+	dev->save = opts->save;
+	dev->save_opaque = opts->save_opaque;
 	dev->max_qp = qps;
 	atomic_store(&dev->active_qp, 1);
 	dev->vq_size = opts->vq_size ? opts->vq_size : 256;
@@ -211,8 +215,14 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
 	if (qps > 1)
 		features |= BIT(VIRTIO_NET_F_MQ);
 	rc = -EINVAL;
-	if (features & BIT(VIRTIO_NET_F_CTRL_VQ))
+	if (ops) {
+		/* the caller's transport takes what we offer */
+		dev->tp = ops;
+		dev->tp_ctx = ctx;
+		rc = 0;
+	} else if (features & BIT(VIRTIO_NET_F_CTRL_VQ)) {
 		rc = create_vduse(dev, features);
+	}
 	if (rc == -EINVAL) {
 		/* Stock kernels refuse CTRL_VQ for VDUSE net; without it the
 		 * kernel's virtio_net driver uses a single queue pair. */
@@ -226,7 +236,7 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
 		dev->cfg.max_virtqueue_pairs = rte_cpu_to_le_16(1);
 		rc = create_vduse(dev, features);
 	} else if (rc == 0) {
-		dev->cvq_ok = true;
+		dev->cvq_ok = features & BIT(VIRTIO_NET_F_CTRL_VQ);
 	}
 	if (rc < 0) {
 		rte_free(dev);
@@ -238,6 +248,29 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
 	return 0;
 }
 
+int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out)
+{
+	return create(opts, NULL, NULL, out);
+}
+
+int vdn_net_create_on(const struct vdn_net_opts *opts, const struct vdn_net_transport_ops *ops,
+		      void *ctx, struct vdn_net_dev **out)
+{
+	if (!ops || !ops->xlate || !ops->vq_info || !ops->driver_features || !ops->vq_irq)
+		return -EINVAL;
+	if (!ops->vq_kickfd && opts && opts->sz >= sizeof(*opts) &&
+	    !(opts->features_off & BIT(VIRTIO_NET_F_CTRL_VQ)))
+		return -EINVAL;
+	return create(opts, ops, ctx, out);
+}
+
+int vdn_net_transport_status(struct vdn_net_dev *dev, uint8_t status)
+{
+	if (!dev->tp)
+		return -EINVAL;
+	return on_status(dev, dev->status, status);
+}
+
 int vdn_net_destroy(struct vdn_net_dev *dev)
 {
 	int rc;
@@ -245,7 +278,7 @@ int vdn_net_destroy(struct vdn_net_dev *dev)
 	if (!dev)
 		return 0;
 	vdn_net_queues_stop(dev);
-	rc = vdn_vduse_destroy(dev->vd, false);
+	rc = dev->tp ? 0 : vdn_vduse_destroy(dev->vd, false);
 	rte_free(dev);
 	return rc;
 }
@@ -259,7 +292,7 @@ int vdn_net_ctrl_fds(struct vdn_net_dev *dev, int *fds, int max)
 {
 	int n = 0;
 
-	if (n < max)
+	if (!dev->tp && n < max)
 		fds[n++] = vdn_vduse_fd(dev->vd);
 	if (dev->cvq.kickfd >= 0 && n < max)
 		fds[n++] = dev->cvq.kickfd;
@@ -268,7 +301,7 @@ int vdn_net_ctrl_fds(struct vdn_net_dev *dev, int *fds, int max)
 
 int vdn_net_ctrl_handle(struct vdn_net_dev *dev)
 {
-	int rc = vdn_vduse_handle(dev->vd);
+	int rc = dev->tp ? 0 : vdn_vduse_handle(dev->vd);
 
 	if (rc < 0)
 		return rc;
@@ -284,8 +317,9 @@ int vdn_net_set_link(struct vdn_net_dev *dev, bool up)
 	if (dev->cfg.status == st)
 		return 0;
 	dev->cfg.status = st;
-	return vdn_vduse_set_config(dev->vd, offsetof(struct virtio_net_config, status), &st,
-				    sizeof(st), true);
+	vdn_net_state_changed(dev);
+	return tp_set_config(dev, offsetof(struct virtio_net_config, status), &st, sizeof(st),
+			     true);
 }
 
 int vdn_net_set_mac(struct vdn_net_dev *dev, const struct rte_ether_addr *mac)
@@ -293,8 +327,9 @@ int vdn_net_set_mac(struct vdn_net_dev *dev, const struct rte_ether_addr *mac)
 	if (!rte_is_unicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
 		return -EINVAL;
 	memcpy(dev->cfg.mac, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
-	return vdn_vduse_set_config(dev->vd, offsetof(struct virtio_net_config, mac), dev->cfg.mac,
-				    RTE_ETHER_ADDR_LEN, true);
+	vdn_net_state_changed(dev);
+	return tp_set_config(dev, offsetof(struct virtio_net_config, mac), dev->cfg.mac,
+			     RTE_ETHER_ADDR_LEN, true);
 }
 
 int vdn_net_set_mtu(struct vdn_net_dev *dev, uint16_t mtu)
@@ -309,8 +344,9 @@ int vdn_net_set_mtu(struct vdn_net_dev *dev, uint16_t mtu)
 		__atomic_store_n(&dev->qp[i].max_pkt, mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN,
 				 __ATOMIC_RELAXED);
 	dev->cfg.mtu = le;
-	return vdn_vduse_set_config(dev->vd, offsetof(struct virtio_net_config, mtu), &le,
-				    sizeof(le), false);
+	vdn_net_state_changed(dev);
+	return tp_set_config(dev, offsetof(struct virtio_net_config, mtu), &le, sizeof(le),
+			     false);
 }
 
 bool vdn_net_link(const struct vdn_net_dev *dev)
@@ -322,8 +358,8 @@ int vdn_net_info(const struct vdn_net_dev *dev, struct vdn_net_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->features_offered = dev->features;
-	info->features_driver = vdn_vduse_driver_features(dev->vd);
-	info->status = vdn_vduse_status(dev->vd);
+	info->features_driver = tp_driver_features(dev);
+	info->status = dev->tp ? dev->status : vdn_vduse_status(dev->vd);
 	info->max_queue_pairs = dev->max_qp;
 	info->active_queue_pairs = atomic_load(&dev->active_qp);
 	info->cvq = dev->cvq_ok;

@@ -3,6 +3,7 @@
 #ifndef VDN_NET_PRIVATE_H
 #define VDN_NET_PRIVATE_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -10,6 +11,7 @@
 
 #include "net_ctrl.h"
 #include "vdn_net.h"
+#include "vdn_net_transport.h"
 #include "vdn_vduse.h"
 #include "vdn_vq.h"
 
@@ -31,6 +33,7 @@ struct vdn_net_vq {
 	_Atomic int busy;
 	_Atomic uint32_t gen;  /* bursts finished: quiescent points (net_iotlb.c) */
 	uint32_t index;
+	bool broken_seen;     /* datapath: the ring's breakage was reported */
 	bool remap;            /* stopped by an IOTLB update (control thread) */
 };
 
@@ -75,6 +78,9 @@ struct vdn_net_cvq {
 struct vdn_net_dev {
 	char name[64];
 	struct vdn_vduse_dev *vd;
+	/* NULL: VDUSE (vd), called directly; else vdn_net_create_on()'s */
+	const struct vdn_net_transport_ops *tp;
+	void *tp_ctx;
 	uint64_t features;       /* offered */
 	bool cvq_ok;             /* CTRL_VQ accepted by the kernel */
 	bool mrg_rxbuf, event_idx, indirect, guest_csum; /* negotiated, at DRIVER_OK */
@@ -88,9 +94,43 @@ struct vdn_net_dev {
 	struct vdn_net_filter_pub filter; /* RX filter, as the datapath reads it */
 	vdn_net_log_fn log;
 	void *log_opaque;
+	vdn_net_save_fn save;
+	void *save_opaque;
+	bool resuming;           /* vdn_net_attach: rings resume where the device stood */
 	struct vdn_net_cvq cvq;
 	struct vdn_net_qp qp[VDN_NET_MAX_QUEUE_PAIRS];
 };
+
+/* The transport, VDUSE's or the caller's (vdn_net_transport.h). */
+static inline uint64_t tp_driver_features(const struct vdn_net_dev *dev)
+{
+	return dev->tp ? dev->tp->driver_features(dev->tp_ctx) : vdn_vduse_driver_features(dev->vd);
+}
+
+static inline int tp_vq_irq(struct vdn_net_dev *dev, uint32_t index)
+{
+	return dev->tp ? dev->tp->vq_irq(dev->tp_ctx, index) : vdn_vduse_vq_irq(dev->vd, index);
+}
+
+static inline int tp_vq_kickfd(struct vdn_net_dev *dev, uint32_t index)
+{
+	if (!dev->tp)
+		return vdn_vduse_vq_kickfd(dev->vd, index);
+	return dev->tp->vq_kickfd ? dev->tp->vq_kickfd(dev->tp_ctx, index) : -ENOTSUP;
+}
+
+static inline int tp_set_config(struct vdn_net_dev *dev, uint32_t off, const void *buf, uint32_t len,
+				bool notify)
+{
+	if (!dev->tp)
+		return vdn_vduse_set_config(dev->vd, off, buf, len, notify);
+	return dev->tp->set_config ? dev->tp->set_config(dev->tp_ctx, off, buf, len, notify) : 0;
+}
+
+/* vdn_vduse_vq_info() through either transport, plus the translation
+ * callback the ring must use. */
+int vdn_net_tp_vq_info(struct vdn_net_dev *dev, uint32_t index, struct vdn_vduse_vq_info *info,
+		       vdn_vring_xlate_fn *xlate, void **xlate_ctx);
 
 void vdn_net_logf(const struct vdn_net_dev *dev, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -104,6 +144,17 @@ void vdn_net_queues_stop(struct vdn_net_dev *dev);
 void vdn_net_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last);
 void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last);
 int vdn_net_iotlb_quiesce(void *opaque);
+
+/* net_dev.c: what lib/vduse calls into (also for vdn_net_attach) */
+extern const struct vdn_vduse_ops vdn_net_vduse_ops;
+void vdn_net_vduse_log(void *opaque, int level, const char *msg);
+
+/* net_reattach.c: tell the owner the saved state changed (opts->save) */
+void vdn_net_state_changed(struct vdn_net_dev *dev);
+/* While resuming, where ring `index` stands, from the driver's memory:
+ * sets cfg's resume position.  -EOPNOTSUPP packed, -EFAULT unreadable,
+ * -EIO the indexes are inconsistent. */
+int vdn_net_resume_pos(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring_cfg *cfg);
 
 /* net_cvq.c: control virtqueue (control thread); init = the state before
  * any driver: nothing filtered */

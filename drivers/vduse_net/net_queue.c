@@ -17,7 +17,9 @@
 int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *ring, bool *ready)
 {
 	struct vdn_vduse_vq_info info;
-	int rc = vdn_vduse_vq_info(dev->vd, index, &info);
+	vdn_vring_xlate_fn xlate;
+	void *xlate_ctx;
+	int rc = vdn_net_tp_vq_info(dev, index, &info, &xlate, &xlate_ctx);
 
 	if (rc < 0)
 		return rc;
@@ -32,8 +34,8 @@ int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *rin
 		.event_idx = dev->event_idx,
 		.indirect = dev->indirect,
 		.last_avail_idx = info.avail_idx,
-		.xlate = vdn_vduse_xlate,
-		.xlate_ctx = dev->vd,
+		.xlate = xlate,
+		.xlate_ctx = xlate_ctx,
 		.packed = info.packed,
 	};
 	if (info.packed) {
@@ -57,6 +59,11 @@ int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *rin
 			cfg.used_wrap = cfg.avail_wrap;
 		}
 	}
+	if (dev->resuming) {
+		rc = vdn_net_resume_pos(dev, index, &cfg);
+		if (rc < 0)
+			return rc;
+	}
 	rc = vdn_vq_init(ring, &cfg);
 	if (rc < 0)
 		vdn_net_logf(dev, RTE_LOG_ERR, "vq %u: bad ring from the driver (num %u): %s", index,
@@ -79,6 +86,7 @@ static int vq_start(struct vdn_net_dev *dev, struct vdn_net_vq *vq)
 
 	if (rc < 0 || !ready)
 		return rc;
+	vq->broken_seen = false;
 	/* Datapath lcores poll: kicks would only cost the driver exits. */
 	vdn_vq_set_notify(&vq->ring, false);
 	atomic_store(&vq->state, VQ_RUNNING);
@@ -87,7 +95,7 @@ static int vq_start(struct vdn_net_dev *dev, struct vdn_net_vq *vq)
 
 int vdn_net_queues_start(struct vdn_net_dev *dev)
 {
-	uint64_t f = vdn_vduse_driver_features(dev->vd);
+	uint64_t f = tp_driver_features(dev);
 	int rc;
 
 	dev->mrg_rxbuf = f & (1ULL << VIRTIO_NET_F_MRG_RXBUF);

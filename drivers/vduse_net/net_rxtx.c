@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_log.h>
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
@@ -28,12 +29,43 @@ static inline bool vq_enter(struct vdn_net_vq *vq)
 static inline void vq_leave(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct vdn_net_vq *vq)
 {
 	vdn_vq_flush(&vq->ring);
-	if (vdn_vq_need_notify(&vq->ring) && vdn_vduse_vq_irq(dev->vd, vq->index) == 0)
+	if (vdn_vq_need_notify(&vq->ring) && tp_vq_irq(dev, vq->index) == 0)
 		q->st.irqs++;
 	/* a quiescent point for IOTLB unmapping (net_iotlb.c); single writer */
 	atomic_store_explicit(&vq->gen, atomic_load_explicit(&vq->gen, memory_order_relaxed) + 1,
 			      memory_order_release);
 	atomic_store_explicit(&vq->busy, 0, memory_order_release);
+}
+
+/*
+ * The ring stopped on a corrupt avail index (lib/vring latches it until the
+ * driver resets the device).  Said once per breakage, from the datapath:
+ * one log call in the life of a driver.  VDUSE gives a device no way to set
+ * NEEDS_RESET in the status (only the driver writes it), so the log line
+ * and the counter are what the operator gets.
+ */
+static void vq_broken(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct vdn_net_vq *vq)
+{
+	struct vdn_vq_state st;
+
+	if (vq->broken_seen)
+		return;
+	vq->broken_seen = true;
+	q->st.vq_broken++;
+	vdn_vq_get_state(&vq->ring, &st);
+	vdn_net_logf(dev, RTE_LOG_ERR,
+		     "vq %u (%s of queue pair %u): the driver's avail index is corrupt (more than "
+		     "%u entries outstanding after %u): queue stopped, other queues and devices "
+		     "unaffected; it resumes only when the driver resets the device (guest: reload "
+		     "virtio_net or restart the VMM; container: vdpa dev del + add)",
+		     vq->index, vq->index & 1 ? "tx" : "rx", vq->index / 2, vq->ring.split.num,
+		     st.last_avail_idx);
+}
+
+/* A chain lib/vring rejected (and already handed back). */
+static inline void bad_chain(struct vdn_net_qp *q, const struct vdn_chain *c)
+{
+	q->st.chain_err[c->why < VDN_VRING_E__COUNT ? c->why : 0]++;
 }
 
 /* The driver's RX filter (net_filter.c) sees the Ethernet header and,
@@ -108,10 +140,13 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 
 		if (rc == -EBADMSG) {
 			/* lib/vring already returned that chain */
+			bad_chain(q, c);
 			if ((why = reject_packet(q, heads, nb)))
 				return why;
 			continue;
 		}
+		if (unlikely(rc == -EIO))
+			vq_broken(dev, q, &q->rx);
 		if (rc <= 0 || nb == MAX_MRG_BUFS) {
 			if (rc > 0)
 				vdn_vq_unpop(r, 1);
@@ -305,10 +340,21 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 
 		if (rc == -EBADMSG) {
 			q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
+			bad_chain(q, &c);
 			continue;
 		}
+		if (unlikely(rc == -EIO))
+			vq_broken(dev, q, &q->tx);
 		if (rc <= 0)
 			break;
+		/* transmit buffers are the device's to read only: a writable
+		 * one is a driver bug, and sending what is readable of such a
+		 * chain would put half-packets on the wire */
+		if (unlikely(c.n_in)) {
+			q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
+			vdn_vq_push(r, c.head, 0);
+			continue;
+		}
 
 		struct virtio_net_hdr_v1 hdr;
 		uint32_t plen = c.out_len > VDN_NET_HDR_LEN ? c.out_len - VDN_NET_HDR_LEN : 0;

@@ -23,11 +23,37 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "vdn_vring.h"
+
 struct vdn_net_dev;
 
 #define VDN_NET_MAX_QUEUE_PAIRS 16
 
 typedef void (*vdn_net_log_fn)(void *opaque, int level, const char *msg);
+
+/*
+ * What a restarted process needs besides what the kernel reports to take a
+ * running device over (vdn_net_attach).  VDUSE reports the acked features
+ * and each queue's addresses, size and readiness, but not the status, and
+ * nothing of the device's own progress or config space.
+ */
+struct vdn_net_saved {
+	uint64_t features_offered; /* at creation: fixes the number of queues */
+	uint64_t features_driver;  /* acked by the driver (0 before FEATURES_OK) */
+	uint8_t status;            /* as last accepted from the driver */
+	uint16_t max_qp;           /* device queue pairs (1 if CTRL_VQ was refused) */
+	uint16_t active_qp;        /* pairs the driver uses (VQ_PAIRS_SET) */
+	uint16_t vq_size;          /* max queue size announced */
+	bool cvq;                  /* the kernel accepted a control queue */
+	uint8_t mac[6];            /* config space as last written */
+	uint16_t mtu;
+	bool link_up;
+};
+/* Called (control thread, or whoever calls vdn_net_set_*) whenever the
+ * saved state changed, before the change is acknowledged to the driver, so
+ * that what is saved is never behind what the kernel believes.  Must be
+ * quick: it delays the kernel's request. */
+typedef void (*vdn_net_save_fn)(void *opaque, const struct vdn_net_saved *st);
 
 struct vdn_net_opts {
 	size_t sz;                   /* sizeof(struct vdn_net_opts) */
@@ -47,6 +73,8 @@ struct vdn_net_opts {
 	/* offer VIRTIO_F_RING_PACKED; a driver that takes it gets packed
 	 * rings (the kernel's virtio_net always does) */
 	bool packed;
+	vdn_net_save_fn save;        /* optional: keep state for vdn_net_attach */
+	void *save_opaque;
 };
 
 /*
@@ -60,6 +88,31 @@ int vdn_net_create(const struct vdn_net_opts *opts, struct vdn_net_dev **out);
 
 /* Tear down (the vdpa device must be gone first).  Returns 0 or -errno. */
 int vdn_net_destroy(struct vdn_net_dev *dev);
+
+/*
+ * Take over the existing VDUSE device opts->name that a process which died
+ * left behind (crash-restart), instead of creating one: the driver and its
+ * netdev never notice beyond a pause.  `saved` is what opts->save last got;
+ * opts->mac/mtu/queue_pairs/packed are ignored (the device keeps what it
+ * was created with).  If the driver was running, the queues are started
+ * again where the device really stood: for a split ring at the used index
+ * in the driver's memory, so a chain popped but not completed is processed
+ * again (TX: sent twice; RX: written again) and none is lost.
+ * Errors: as vdn_vduse_attach() (-ENODEV no such device, -EBUSY served by
+ * another process, -EIO broken by a timed-out request), -ESTALE `saved`
+ * does not match the device (acked features differ), -EOPNOTSUPP the
+ * driver negotiated packed rings (their progress cannot be recovered yet),
+ * -EINVAL bad arguments, -EFAULT/-EIO a ring cannot be read or is corrupt.
+ */
+int vdn_net_attach(const struct vdn_net_opts *opts, const struct vdn_net_saved *saved,
+		   struct vdn_net_dev **out);
+
+/* Stop serving without destroying the VDUSE device (its driver and netdev
+ * stay; vdn_net_attach() can take it over again).  `dev` is freed. */
+void vdn_net_detach(struct vdn_net_dev *dev);
+
+/* The state vdn_net_attach() needs, now. */
+void vdn_net_saved_get(const struct vdn_net_dev *dev, struct vdn_net_saved *st);
 
 const char *vdn_net_name(const struct vdn_net_dev *dev);
 
@@ -118,6 +171,12 @@ struct vdn_net_q_stats {
 	uint64_t irqs;                 /* interrupts injected */
 	uint64_t sw_csum;              /* checksums completed in software */
 	uint64_t gso_segs;             /* TX: segments cut from TSO frames in software */
+	/* malformed chains by what was wrong with them (enum vdn_vring_err,
+	 * names from vdn_vring_err_str()); each is also a bad-chain drop */
+	uint64_t chain_err[VDN_VRING_E__COUNT];
+	/* times a queue of the pair stopped on a corrupt avail index: it stays
+	 * stopped until the driver resets the device */
+	uint64_t vq_broken;
 };
 /* Snapshot of a queue pair's counters (written only by its lcore). */
 int vdn_net_qp_stats(const struct vdn_net_dev *dev, uint16_t qp, struct vdn_net_q_stats *st);

@@ -86,6 +86,10 @@ struct vdn_vduse_opts {
 	const struct vdn_vduse_ops *ops;
 	void *opaque;              /* passed to ops and log */
 	vdn_vduse_log_fn log;
+	/* vdn_vduse_attach() only: the status the driver last set, as the
+	 * caller saved it (the kernel keeps it but offers no way to read it
+	 * back); vdn_vduse_status() starts from it. */
+	uint8_t attach_status;
 };
 
 /*
@@ -98,9 +102,22 @@ int vdn_vduse_create(const struct vdn_vduse_opts *opts, struct vdn_vduse_dev **o
 
 /*
  * Attach to an existing VDUSE device named opts->name without creating it
- * (crash-restart).  Same errors; -ENODEV if it does not exist.
+ * (crash-restart).  The kernel kept everything the driver set up (features,
+ * ring addresses, IOTLB); requests it sent while nobody listened, and the
+ * one a dead process had read but not answered, are read again.  IOTLB fds
+ * are fetched again lazily by vdn_vduse_xlate(); kick fds must be set up
+ * again.  opts->num_vqs must match the device (-EINVAL otherwise, at least
+ * when it is larger).  Errors: -ENOENT no /dev/vduse/control, -ENODEV no
+ * such device, -EBUSY another process has it open, -EIO the kernel marked
+ * it broken (a request went unanswered for longer than its msg_timeout),
+ * -EINVAL, -ENOMEM.
  */
 int vdn_vduse_attach(const struct vdn_vduse_opts *opts, struct vdn_vduse_dev **out);
+
+/* VDUSE_DESTROY_DEV by name, for a device nobody serves.  -ENODEV no such
+ * device, -EBUSY still bound to vdpa or its char device open, -ENOENT no
+ * /dev/vduse/control. */
+int vdn_vduse_destroy_name(const char *name);
 
 /* Close the char device, unmap everything and destroy the VDUSE device
  * (unless `keep` is true).  Returns 0 or -errno (-EBUSY: still bound to vdpa,

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +105,7 @@ static int open_control(void)
 	return fd;
 }
 
-static int destroy_by_name(const char *name)
+int vdn_vduse_destroy_name(const char *name)
 {
 	char buf[VDUSE_NAME_MAX] = { 0 };
 	int fd = open_control();
@@ -208,7 +209,7 @@ int vdn_vduse_create(const struct vdn_vduse_opts *opts, struct vdn_vduse_dev **o
 			close(dev->fd);
 			dev->fd = -1;
 		}
-		destroy_by_name(dev->name);
+		vdn_vduse_destroy_name(dev->name);
 		dev_free(dev);
 		return ret;
 	}
@@ -231,6 +232,14 @@ int vdn_vduse_attach(const struct vdn_vduse_opts *opts, struct vdn_vduse_dev **o
 	if (ret)
 		return ret;
 	ret = open_dev_node(dev, 1);
+	/* A request that timed out while nobody listened broke the device for
+	 * good: the kernel fails every later one, so serving it is pointless. */
+	if (!ret) {
+		struct pollfd p = { .fd = dev->fd, .events = POLLIN };
+
+		if (poll(&p, 1, 0) > 0 && (p.revents & POLLERR))
+			ret = -EIO;
+	}
 	/* Re-announcing the queue sizes is harmless and lets a process that
 	 * died between create and VQ_SETUP finish the job. */
 	if (!ret)
@@ -240,10 +249,11 @@ int vdn_vduse_attach(const struct vdn_vduse_opts *opts, struct vdn_vduse_dev **o
 		return ret;
 	}
 	/* The kernel keeps what the driver acked across our restart; the
-	 * status itself is not queryable and reads 0 until the next message. */
+	 * status it does not report, so the caller says what it saved. */
 	uint64_t f = 0;
 	if (!ioctl(dev->fd, VDUSE_DEV_GET_FEATURES, &f))
 		atomic_store(&dev->driver_features, f);
+	atomic_store(&dev->status, o.attach_status);
 	vdn_vduse_logf(dev, VDN_VDUSE_LOG_INFO, "%s: attached", dev->name);
 	*out = dev;
 	return 0;
@@ -274,7 +284,7 @@ int vdn_vduse_destroy(struct vdn_vduse_dev *dev, bool keep)
 	snprintf(name, sizeof(name), "%s", dev->name);
 	/* The kernel refuses to destroy a device whose char dev is open. */
 	dev_free(dev);
-	return keep ? 0 : destroy_by_name(name);
+	return keep ? 0 : vdn_vduse_destroy_name(name);
 }
 
 int vdn_vduse_fd(const struct vdn_vduse_dev *dev)

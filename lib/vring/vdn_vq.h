@@ -207,6 +207,12 @@ static inline uint16_t vdn_vq_last_avail(const struct vdn_vq *vq)
 	return vq->packed ? vq->pk.avail_pos : vdn_vring_last_avail(&vq->split);
 }
 
+/* A packed ring has no index to corrupt: only split rings break. */
+static inline bool vdn_vq_broken(const struct vdn_vq *vq)
+{
+	return !vq->packed && vdn_vring_broken(&vq->split);
+}
+
 static inline const struct vdn_vring_stats *vdn_vq_stats(const struct vdn_vq *vq)
 {
 	return vq->packed ? &vq->pk.stats : &vq->split.stats;

@@ -47,6 +47,7 @@ struct vdn_chain {
 	uint16_t n_in;     /* iov[n_out .. n_out + n_in) writable */
 	uint32_t out_len;  /* total bytes readable */
 	uint32_t in_len;   /* total bytes writable */
+	uint8_t why;       /* pop() returned -EBADMSG: the enum vdn_vring_err */
 	struct vdn_iov iov[VDN_VRING_MAX_IOV];
 };
 
@@ -115,6 +116,8 @@ struct vdn_vring {
 	bool event_idx;
 	bool indirect;
 	bool notify_enabled;
+	bool broken;              /* avail idx was corrupt: nothing more is read
+	                           * until the next vdn_vring_init() */
 	void *desc;               /* struct vring_desc[num] */
 	void *avail;              /* struct vring_avail + ring[num] + used_event */
 	void *used;               /* struct vring_used + ring[num] + avail_event */
@@ -147,10 +150,13 @@ int vdn_vring_remap(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg);
 
 /*
  * Number of chains the driver has made available and we have not popped.
- * Returns -EIO (and counts VDN_VRING_E_AVAIL_IDX) if avail idx claims more
- * than num chains outstanding: not yet popped, popped but not yet pushed,
- * or given back by unpop, together (a driver cannot have more with num
- * distinct heads).
+ * Returns -EIO if avail idx claims more than num chains outstanding: not
+ * yet popped, popped but not yet pushed, or given back by unpop, together
+ * (a driver cannot have more with num distinct heads).  The ring is then
+ * broken for good: VDN_VRING_E_AVAIL_IDX is counted once, and this and
+ * vdn_vring_pop() return -EIO without reading the ring again until the
+ * next vdn_vring_init() (the driver resetting the device).  Chains popped
+ * before may still be pushed and flushed.
  */
 int vdn_vring_avail_count(struct vdn_vring *vr);
 
@@ -158,15 +164,23 @@ int vdn_vring_avail_count(struct vdn_vring *vr);
  * Pop the next available chain into *c.
  * Returns 1 with *c filled, 0 if the ring is empty, or -EBADMSG if the chain
  * was malformed: it has already been counted and pushed as used with length 0
- * (published on the next vdn_vring_flush()), so the caller just goes on.
+ * (published on the next vdn_vring_flush()), so the caller just goes on;
+ * c->why says why (the counter that was bumped).
  * A head index >= num is the one exception: there is no valid id to hand
  * back, so the avail entry is consumed and counted but nothing is pushed.
  * An INDIRECT descriptor must end the chain (no NEXT); direct descriptors
  * may precede it.
- * -EIO: avail idx is corrupt beyond recovery; nothing is consumed and the
- * caller should mark the device NEEDS_RESET.
+ * -EIO: avail idx is corrupt (see vdn_vring_avail_count()): the ring is
+ * broken until re-initialised; nothing more is consumed, and the caller
+ * should have the driver reset the device.
  */
 int vdn_vring_pop(struct vdn_vring *vr, struct vdn_chain *c);
+
+/* Has the ring seen a corrupt avail idx since vdn_vring_init()? */
+static inline bool vdn_vring_broken(const struct vdn_vring *vr)
+{
+	return vr->broken;
+}
 
 /*
  * Give back the last n chains popped, unused and not pushed, so the next

@@ -54,14 +54,28 @@ bool vdn_vring_table_open(struct walk *w, struct table *t, bool negotiated, uint
 		return walk_fail(w, VDN_VRING_E_INDIRECT);
 	if (!len || len % DESC_SIZE)
 		return walk_fail(w, VDN_VRING_E_INDIRECT);
+	/* next is 16 bits: a split table can reach no further, and a
+	 * packed one is read in order, so nothing longer is meaningful */
+	if (t->entries > 65536)
+		return walk_fail(w, VDN_VRING_E_INDIRECT);
 	if (addr + (len - 1) < addr)
 		return walk_fail(w, VDN_VRING_E_XLATE);
 	t->win_len = len;
 	t->win = w->xlate(w->xlate_ctx, addr, &t->win_len, VDN_ACCESS_READ);
-	if (!t->win)
+	if (!t->win || !t->win_len)
 		return walk_fail(w, VDN_VRING_E_XLATE);
 	if (t->win_len > len)
 		t->win_len = len;
+	/* The table is a buffer the device reads: all of it must be mapped,
+	 * as for any other buffer, not just the entries a walk reaches.
+	 * Usually one translation covers it and this loop never runs. */
+	for (uint64_t at = t->win_len; at < len;) {
+		uint64_t piece = len - at;
+
+		if (!w->xlate(w->xlate_ctx, addr + at, &piece, VDN_ACCESS_READ) || !piece)
+			return walk_fail(w, VDN_VRING_E_XLATE);
+		at += piece;
+	}
 	return true;
 }
 
@@ -128,7 +142,7 @@ int vdn_vring_pop(struct vdn_vring *vr, struct vdn_chain *c)
 
 	/* Re-read avail->idx only once the entries seen last time are used
 	 * up: it is the one cache line the driver keeps writing. */
-	if (vr->avail_idx == vr->last_avail_idx) {
+	if (vr->avail_idx == vr->last_avail_idx || vr->broken) {
 		int n = vdn_vring_avail_count(vr);
 
 		if (n <= 0)
@@ -146,11 +160,13 @@ int vdn_vring_pop(struct vdn_vring *vr, struct vdn_chain *c)
 		/* No valid id to return: consuming the entry keeps the queue
 		 * moving; the driver's accounting is broken either way. */
 		vr->stats.bad[VDN_VRING_E_HEAD_RANGE]++;
+		c->why = VDN_VRING_E_HEAD_RANGE;
 		vr->skipped++;
 		return -EBADMSG;
 	}
 	if (!walk_chain(&w, vr, head)) {
 		vr->stats.bad[w.why]++;
+		c->why = (uint8_t)w.why;
 		c->n_out = 0;
 		c->n_in = 0;
 		vdn_vring_push(vr, head, 0);

@@ -110,6 +110,7 @@ int vdn_vring_packed_pop(struct vdn_vring_packed *vp, struct vdn_chain *c)
 							: VDN_VRING_E_NEXT_RANGE;
 
 		vp->stats.bad[why]++;
+		c->why = (uint8_t)why;
 		record(vp, PK_NO_ID, n);
 		c->n_out = 0;
 		c->n_in = 0;
@@ -119,6 +120,7 @@ int vdn_vring_packed_pop(struct vdn_vring_packed *vp, struct vdn_chain *c)
 	record(vp, id, n);
 	if (!ok) {
 		vp->stats.bad[w.why]++;
+		c->why = (uint8_t)w.why;
 		c->n_out = 0;
 		c->n_in = 0;
 		vdn_vring_packed_push(vp, id, 0);

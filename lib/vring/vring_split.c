@@ -90,15 +90,23 @@ int vdn_vring_init(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg)
 int vdn_vring_avail_count(struct vdn_vring *vr)
 {
 	/* Acquire: ring entries read after this must be at least as new. */
-	uint16_t idx = le16_load(&ring_avail(vr)->idx, __ATOMIC_ACQUIRE);
-	uint16_t n = idx - vr->last_avail_idx;
+	uint16_t idx, n, outstanding;
+
+	if (vr->broken)
+		return -EIO;
+	idx = le16_load(&ring_avail(vr)->idx, __ATOMIC_ACQUIRE);
+	n = idx - vr->last_avail_idx;
 	/* Measured from the used side, not from what we popped: chains in
 	 * flight still hold their heads, so a driver offering the same head
 	 * again would otherwise get more than num chains accepted. */
-	uint16_t outstanding = idx - vr->shadow_used_idx - vr->skipped;
-
+	outstanding = idx - vr->shadow_used_idx - vr->skipped;
 	if (n > vr->num || outstanding > vr->num) {
+		/* No later index can be trusted either: a driver that lost
+		 * count of its ring (or lies about it) must reset the device,
+		 * and latching keeps a polling datapath from re-counting this
+		 * every burst. */
 		vr->stats.bad[VDN_VRING_E_AVAIL_IDX]++;
+		vr->broken = true;
 		return -EIO;
 	}
 	vr->avail_idx = idx;

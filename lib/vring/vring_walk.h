@@ -82,9 +82,10 @@ struct table {
 
 /*
  * Check an indirect descriptor (address, byte length) and translate the
- * start of its table.  INDIRECT with NEXT, a table not negotiated, empty or
- * not a whole number of descriptors, and tables that wrap or do not map are
- * rejected; entries past the first mapping are read by table_read().
+ * start of its table.  INDIRECT with NEXT, a table not negotiated, empty,
+ * not a whole number of descriptors or of more than 65536, and tables that
+ * wrap or are not mapped in full are rejected; entries past the first
+ * mapping are read by table_read().
  */
 bool vdn_vring_table_open(struct walk *w, struct table *t, bool negotiated, uint16_t flags,
 			  uint64_t addr, uint32_t len);

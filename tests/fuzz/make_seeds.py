@@ -136,3 +136,85 @@ put(f'{d}/all', bytes([0x3f, 4, 3, len(reqs)]) + b''.join(reqs) + frames)
 put(f'{d}/no-features', bytes([0x01, 1, 0x81, len(reqs)]) + b''.join(reqs) + frames)
 put(f'{d}/big-table', bytes([0x3f, 2, 15, 1]) +
     req(1, 0, struct.pack('<I', 70) + mac1 * 70 + struct.pack('<I', 0)) + frames)
+
+# --- vring_packed: fz_hdr, ops, arena image ---------------------------------
+PK_AVAIL, PK_USED = 1 << 7, 1 << 15
+
+
+def packed(num, flags, pos, desc, drv, dev, perm, ops, descs, extra=()):
+    """descs: {slot: (addr, len, id, flags)}; AVAIL/USED bits as given."""
+    img = bytearray(8192)
+    for i, (addr, ln, bid, fl) in descs.items():
+        struct.pack_into('<QIHH', img, desc + 16 * i, addr, ln, bid, fl)
+    for at, blob in extra:
+        img[at:at + len(blob)] = blob
+    hdr = struct.pack('<BBHHHH16sB', num - 1, flags, pos, desc, drv, dev, perm, len(ops))
+    return hdr + bytes(ops) + bytes(img).rstrip(b'\0')
+
+
+A = PK_AVAIL  # available on the first lap (wrap counter 1)
+MARK = 6
+pops = [COUNT, POP, POP, PUSH | 8, FLUSH, NOTIFY, POP, UNPOP | 8, POP, PUSH, PUSH, FLUSH,
+        NOTIFY, SETN, SETN | 8, MARK, MARK | 8, MARK | 16, POP, POP, PUSH, FLUSH, NOTIFY]
+ptable = struct.pack('<QIHHQIHH', 1200, 32, 0, 0, 2300, 100, 0, WRITE)
+pgood = {0: (1024, 64, 0, A | NEXT), 1: (2048, 128, 5, A | WRITE),
+         2: (3072, len(ptable), 1, A | INDIRECT), 3: (4000, 10, 2, A)}
+d = os.path.join(HERE, 'corpus', 'vring_packed')
+put(f'{d}/basic', packed(8, 2, 0, 0, 256, 260, RW, pops, pgood, extra=[(3072, ptable)]))
+put(f'{d}/event-idx', packed(8, 3, 0, 0, 256, 260, RW, pops, pgood, extra=[(3072, ptable)]))
+# a chain across the end of the ring: slots 6, 7 on lap 1, slot 0 on lap 2
+put(f'{d}/wrap', packed(8, 0, 6, 0, 256, 260, RW, pops,
+                        {6: (1024, 16, 0, A | NEXT), 7: (1040, 16, 0, A | NEXT),
+                         0: (2048, 64, 3, PK_USED | WRITE)}))
+put(f'{d}/second-lap', packed(8, 8, 0, 0, 256, 260, RW, pops,
+                              {0: (1024, 16, 4, PK_USED), 1: (1040, 16, 5, PK_USED)}))
+put(f'{d}/loop', packed(4, 0, 0, 0, 256, 260, RW, pops,
+                        {i: (1024 + 16 * i, 16, 0, A | NEXT) for i in range(4)}))
+put(f'{d}/id-range', packed(4, 0, 0, 0, 256, 260, RW, pops, {0: (1024, 8, 200, A)}))
+put(f'{d}/dup-id', packed(4, 0, 0, 0, 256, 260, RW, [POP, POP, POP, PUSH, FLUSH, POP],
+                          {0: (1024, 8, 1, A), 1: (1040, 8, 1, A), 2: (1056, 8, 2, A)}))
+put(f'{d}/nested-indirect', packed(4, 2, 0, 0, 256, 260, RW, pops,
+                                   {0: (3072, 16, 0, A | INDIRECT)},
+                                   extra=[(3072, struct.pack('<QIHH', 3072, 16, 0, INDIRECT))]))
+# ring, event areas and buffers in separate mappings, buffers read-only /
+# write-only where their direction says
+put(f'{d}/maps', packed(16, 7, 3, 0, 512, 516, perm, pops,
+                        {3: (1024, 600, 9, A | NEXT), 4: (2048, 1500, 0, A | WRITE)}))
+
+# --- gso: virtio_net_hdr_v1, nsegs, seg[4], max_frame, batch, spare, frame --
+def tcp_frame(v6, payload, vlan=False, opts=b'', flags=0x18, frag=0):
+    eth = bytes([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1])
+    if vlan:
+        eth += b'\x81\x00\x00\x2a'
+    eth += b'\x86\xdd' if v6 else b'\x08\x00'
+    doff = (20 + len(opts)) // 4
+    tcp = struct.pack('>HHIIBBHHH', 40000, 5201, 0xfffff000, 7, doff << 4, flags, 512, 0, 0) + opts
+    l4len = len(tcp) + len(payload)
+    if v6:
+        ip = struct.pack('>IHBB16s16s', 6 << 28, l4len, 6, 64, bytes(15) + b'\1', bytes(15) + b'\2')
+    else:
+        ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + l4len, 0xfffe, frag, 64, 6, 0,
+                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    return eth + ip + tcp + payload, len(eth) + len(ip)
+
+
+def gso(v6, mss, frame, l4, gso_type=None, flags=1, start=None, off=16, nsegs=0,
+        segs=(0, 0, 0, 0), max_frame=42, batch=3):
+    t = gso_type if gso_type is not None else (4 if v6 else 1)
+    h = struct.pack('<BBHHHHH', flags, t, l4 + 32, mss, l4 if start is None else start, off, 0)
+    return h + bytes([nsegs]) + bytes(segs) + bytes([max_frame, batch, 0]) + frame
+
+
+d = os.path.join(HERE, 'corpus', 'gso')
+pl = bytes((i * 13 + 1) & 0xff for i in range(3000))
+ts = b'\x01\x01\x08\x0a' + bytes(8)
+f, l4 = tcp_frame(False, pl, opts=ts, flags=0x99)  # FIN PSH ACK CWR
+put(f'{d}/v4', gso(False, 1448, f, l4))
+put(f'{d}/v4-chain', gso(False, 500, f, l4, nsegs=4, segs=(3, 5, 40, 1), batch=0x85))
+f6, l46 = tcp_frame(True, pl, vlan=True, opts=ts)
+put(f'{d}/v6-vlan', gso(True, 1000, f6, l46, nsegs=2, segs=(4, 0, 0, 0)))
+put(f'{d}/v4-small-pool', gso(False, 1448, f, l4, batch=0x8f))
+put(f'{d}/v4-frag', gso(False, 1448, tcp_frame(False, pl, frag=0x2000)[0], l4))
+put(f'{d}/v4-bad-csum-start', gso(False, 1448, f, l4, start=l4 + 1))
+put(f'{d}/v4-too-big', gso(False, 9000, f, l4, max_frame=40))
+put(f'{d}/udp', gso(False, 1448, f, l4, gso_type=3))

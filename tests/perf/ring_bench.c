@@ -261,6 +261,12 @@ static int run_once(struct run *r, double *mpps, double idle[2])
 	t0 = now();
 	sleep_s(r->o->seconds);
 	c1 = __atomic_load_n(&r->dev_count, __ATOMIC_ACQUIRE);
+	/* on a crowded machine a short window can pass with neither thread
+	 * scheduled: wait (up to 10 s) for a packet before calling it broken */
+	for (int i = 0; i < 200 && c1 == c0; i++) {
+		sleep_s(0.05);
+		c1 = __atomic_load_n(&r->dev_count, __ATOMIC_ACQUIRE);
+	}
 	di1 = __atomic_load_n(&r->dev_idle, __ATOMIC_RELAXED);
 	dc1 = __atomic_load_n(&r->dev_cycles, __ATOMIC_RELAXED);
 	ri1 = __atomic_load_n(&r->drv_idle, __ATOMIC_RELAXED);

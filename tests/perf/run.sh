@@ -1,19 +1,133 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Native ring benchmark: lib/vring's split and packed device side on one
-# core against a driver on another (tests/perf/ring_bench.c).
-#   tests/perf/run.sh [--quick] [ring_bench options...]
-# Builds into $VDN_BUILD (default build/) if needed.  Ends with one
-# `RESULT <layout> <size> <dir> mpps=... gbps=...` line per cell.
+# Native benchmark of the device model against DPDK's vhost library, side by
+# side in one run (see doc/perf.rst), plus the in-VM benchmark with --vm.
+#
+#   tests/perf/run.sh [--quick] [--vm] [--runs N] [--seconds S] [--cell L S D]...
+#
+# Per cell {split,packed} x {64,1518} x {tx,rx}:
+#   ours: tests/perf/dev_bench, drivers/vduse_net on its native transport
+#         (our lean driver harness on one core, the device model + net_null
+#         on a DPDK lcore on the other)
+#   dpdk: tests/perf/dpdk_ref.sh, DPDK 22.11's net_vhost (librte_vhost) +
+#         net_null in one testpmd, its virtio_user driver in another, one
+#         core each
+# Runs are interleaved (a round = every cell of ours, then every cell of
+# DPDK's) so machine noise hits both alike; each cell reports min / median /
+# max over the rounds and the ratio of the medians.  Then lib/vring alone
+# (ring_bench) as an extra table.  Ends with one line per measured cell:
+#   RESULT split 64 tx ours_mpps=9.100 dpdk_mpps=7.000 ratio=1.30
+# and, with --vm, whatever tests/perf/vm_bench.sh prints.  A cell whose run
+# failed a sanity check has no RESULT line and the exit status is 1.
+# Builds into $VDN_BUILD (default build/) if needed.  Take
+# `flock /tmp/vdn-bench.lock` around it on a shared machine.
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${VDN_BUILD:-$REPO/build}
+runs=5 secs=2 ring_secs=1 vm=0 cells=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) runs=3 secs=1 ring_secs=0.2 ;;
+	--vm) vm=1 ;;
+	--runs) runs=$2; shift ;;
+	--seconds) secs=$2; shift ;;
+	--cell) cells+=("$2 $3 $4"); shift 3 ;;
+	*) echo "usage: run.sh [--quick] [--vm] [--runs N] [--seconds S] [--cell split|packed 64|1518 tx|rx]..." >&2
+	   exit 2 ;;
+	esac
+	shift
+done
+case "$runs/$secs" in *[!0-9/]*|0/*|*/0) echo "run.sh: --runs and --seconds take whole numbers >= 1" >&2; exit 2 ;; esac
+if [ ${#cells[@]} = 0 ]; then
+	for l in split packed; do for s in 64 1518; do for d in tx rx; do
+		cells+=("$l $s $d")
+	done; done; done
+fi
+
+command -v dpdk-testpmd >/dev/null ||
+	{ echo "run.sh: the comparison needs dpdk-testpmd (package dpdk-dev)" >&2; exit 77; }
 if [ ! -f "$BUILD/build.ninja" ]; then
 	meson setup "$BUILD" "$REPO" >/dev/null || { echo "run.sh: meson setup failed" >&2; exit 2; }
 fi
-ninja -C "$BUILD" tests/perf/ring_bench >/dev/null || { echo "run.sh: build failed" >&2; exit 2; }
+ninja -C "$BUILD" tests/perf/ring_bench tests/perf/dev_bench >/dev/null ||
+	{ echo "run.sh: build failed" >&2; exit 2; }
+
 # The machine, so a table can be compared with another run's.
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-echo "machine: ${model:-unknown cpu}, $(nproc) cpus, kernel $(uname -r)"
-echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (other work on these cores skews results)"
-exec "$BUILD/tests/perf/ring_bench" "$@"
+echo "machine: ${model:-unknown cpu}, $(nproc) cpus, kernel $(uname -r)," \
+	"DPDK $(pkg-config --modversion libdpdk 2>/dev/null || echo '?')"
+echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on these cores skews results)"
+echo "$runs rounds, $secs s per cell and side; ours = dev_bench (drivers/vduse_net + net_null," \
+	"our driver harness), dpdk = testpmd net_vhost + net_null vs testpmd virtio_user"
+
+log=$(mktemp /tmp/vdn-perf.XXXXXX)
+trap 'rm -f "$log" "$log.res"' EXIT
+fail=0
+for ((r = 1; r <= runs; r++)); do
+	for c in "${cells[@]}"; do
+		set -- $c
+		"$BUILD/tests/perf/dev_bench" --runs 1 --seconds "$secs" --layout "$1" --size "$2" \
+			--dir "$3" 2>&1 | sed -n 's/^RUN /ours /p; /^dev_bench: .*: /p' >>"$log" || fail=1
+	done
+	for c in "${cells[@]}"; do
+		"$REPO/tests/perf/dpdk_ref.sh" --seconds "$secs" $c 2>&1 |
+			sed -n 's/^RUN /dpdk /p; /^dpdk_ref.sh: /p' >>"$log"
+	done
+	echo "round $r/$runs done (load $(cut -d' ' -f1 /proc/loadavg))"
+done
+# failures, as the tools reported them
+grep -v '^ours \|^dpdk ' "$log"
+
+# Table and RESULT lines: min/median/max Mpps per side, Gbit/s of the
+# medians (frame bytes x 8), ratio of the medians.
+list=$(printf '%s,' "${cells[@]}")
+awk -v runs="$runs" -v list="${list%,}" -v resfile="$log.res" '
+	BEGIN { nc = split(list, order, ",") }
+	{ split($5, kv, "="); key = $2 " " $3 " " $4; v[$1, key, ++n[$1, key]] = kv[2] }
+	function stat(side, key, out,   m, i, j, t, a) {
+		m = n[side, key]
+		for (i = 1; i <= m; i++) a[i] = v[side, key, i]
+		for (i = 2; i <= m; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		out["min"] = a[1]; out["med"] = a[int(m / 2) + 1]; out["max"] = a[m]
+		return m
+	}
+	END {
+		printf "%-7s %5s %-3s | %-24s %7s | %-24s %7s | %6s\n", "layout", "size", "dir",
+		       "ours Mpps min/med/max", "Gbit/s", "dpdk Mpps min/med/max", "Gbit/s", "ratio"
+		for (k = 1; k <= nc; k++) {
+			key = order[k]; split(key, f, " ")
+			no = stat("ours", key, o); nd = stat("dpdk", key, d)
+			so = no ? sprintf("%6.2f /%6.2f /%6.2f", o["min"], o["med"], o["max"]) : "failed"
+			sd = nd ? sprintf("%6.2f /%6.2f /%6.2f", d["min"], d["med"], d["max"]) : "failed"
+			go = no ? sprintf("%7.2f", o["med"] * f[2] * 8 / 1e3) : "-"
+			gd = nd ? sprintf("%7.2f", d["med"] * f[2] * 8 / 1e3) : "-"
+			rt = no && nd && d["med"] > 0 ? sprintf("%6.2f", o["med"] / d["med"]) : "-"
+			printf "%-7s %5s %-3s | %-24s %7s | %-24s %7s | %6s%s\n", f[1], f[2], f[3], so, go,
+			       sd, gd, rt, (no < runs || nd < runs) ? "  (runs failed)" : ""
+			if (no == runs && nd == runs && d["med"] > 0)
+				res[k] = sprintf("RESULT %s ours_mpps=%.3f dpdk_mpps=%.3f ratio=%.2f", key,
+						 o["med"], d["med"], o["med"] / d["med"])
+		}
+		printf "" > resfile
+		for (k = 1; k <= nc; k++) if (k in res) { print res[k] > resfile } else bad = 1
+		exit bad
+	}' "$log" || fail=1
+
+echo
+echo "lib/vring alone (ring_bench: our driver harness vs lib/vring's device side, copies into plain buffers, no mbufs, no PMD):"
+"$BUILD/tests/perf/ring_bench" --runs "$runs" --seconds "$ring_secs" | grep -v '^RESULT ' ||
+	echo "(ring_bench failed)"
+echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [ "$vm" = 1 ]; then
+	if [ -x "$REPO/tests/perf/vm_bench.sh" ]; then
+		"$REPO/tests/perf/vm_bench.sh" || fail=1
+	else
+		echo "run.sh: --vm: tests/perf/vm_bench.sh is not there yet" >&2
+		fail=1
+	fi
+fi
+# RESULT lines last, so scripts find them at the end
+cat "$log.res"
+exit $fail

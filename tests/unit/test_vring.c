@@ -113,6 +113,7 @@ static void expect_reject_(struct fx *f, enum vdn_vring_err why, int head, const
 
 	CHECK_EQ(vdn_vring_pop(&f->vr, &f->c), -EBADMSG);
 	CHECK_EQ(f->c.n_out + f->c.n_in, 0);
+	CHECK_EQ(f->c.why, why);
 	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
 		CHECK_EQ(f->vr.stats.bad[r] - before.bad[r], r == (int)why);
 	CHECK_EQ(f->vr.stats.popped, before.popped);
@@ -521,6 +522,22 @@ static void test_indirect(void)
 	drv_set_desc(&f.d, 12, ht + 16, 16, VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f.d, 12);
 	expect_reject(&f, VDN_VRING_E_XLATE, 12, "indirect table in a hole");
+	/* the walk would end in the mapped part, but the table is one buffer:
+	 * its tail in a hole is an address outside the map like any other */
+	drv_write_desc(arena_ptr(&f.a, ht), 0, o, 8, 0, 0);
+	drv_set_desc(&f.d, 12, ht, 32, VRING_DESC_F_INDIRECT, 0);
+	drv_publish(&f.d, 12);
+	expect_reject(&f, VDN_VRING_E_XLATE, 12, "indirect table's unused tail in a hole");
+	drv_set_desc(&f.d, 12, ht, 16, VRING_DESC_F_INDIRECT, 0);
+	drv_publish(&f.d, 12);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
+	CHECK_EQ(f.c.out_len, 8);
+	give_back(&f);
+	/* more entries than a 16-bit next can reach */
+	drv_write_desc(arena_ptr(&f.a, t), 0, o, 8, 0, 0);
+	drv_set_desc(&f.d, 12, t, 16u * 65537, VRING_DESC_F_INDIRECT, 0);
+	drv_publish(&f.d, 12);
+	expect_reject(&f, VDN_VRING_E_INDIRECT, 12, "indirect table of 65537 entries");
 	drv_set_desc(&f.d, 12, UINT64_MAX - 15, 32, VRING_DESC_F_INDIRECT, 0);
 	drv_publish(&f.d, 12);
 	expect_reject(&f, VDN_VRING_E_XLATE, 12, "indirect table wraps IOVA space");
@@ -803,6 +820,24 @@ static void test_len_overflow(void)
 	arena_fini(&f.a);
 }
 
+/* What a driver reset does to a broken ring: the driver starts over on
+ * fresh ring memory and the device re-initialises from it. */
+static void reset_and_check(struct fx *f, uint16_t num)
+{
+	struct vdn_vring_cfg cfg;
+
+	if (drv_init(&f->d, &f->a, num, 0)) {
+		CHECK(!"driver ring re-init");
+		return;
+	}
+	drv_cfg(&f->d, &cfg);
+	CHECK_EQ(vdn_vring_init(&f->vr, &cfg), 0);
+	CHECK(!vdn_vring_broken(&f->vr));
+	CHECK_EQ(vring_bad_total(&f->vr.stats), 0);
+	expect_good(f);
+	CHECK_EQ(f->vr.stats.popped, 1);
+}
+
 static void test_avail_idx_jump(void)
 {
 	struct fx f;
@@ -810,35 +845,57 @@ static void test_avail_idx_jump(void)
 	if (!fx_init(&f, 8, false, false, 100))
 		return;
 	expect_good(&f);
+	CHECK(!vdn_vring_broken(&f.vr));
 	/* the driver claims num + 1 new entries */
 	f.d.avail->idx = htole16(101 + 9);
 	CHECK_EQ(vdn_vring_avail_count(&f.vr), -EIO);
+	CHECK(vdn_vring_broken(&f.vr));
 	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
 	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
-	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 3);
+	/* counted once, not once per poll */
+	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 1);
 	CHECK_EQ(vdn_vring_last_avail(&f.vr), 101);
 	vdn_vring_flush(&f.vr);
 	CHECK_EQ(drv_used_idx(&f.d), 101);
-	/* backwards is as corrupt as too far forwards */
-	f.d.avail->idx = htole16(100);
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
-	/* nothing was consumed: a sane index resumes normally */
+	/* a sane index later does not revive it: nothing the driver says
+	 * about this ring can be trusted until it resets the device */
 	f.d.avail->idx = htole16(101);
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 0);
+	CHECK_EQ(vdn_vring_avail_count(&f.vr), -EIO);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
+	CHECK_EQ(vdn_vring_last_avail(&f.vr), 101);
+	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 1);
+	CHECK_EQ(vring_bad_total(&f.vr.stats), 1);
+	reset_and_check(&f, 8);
+	arena_fini(&f.a);
+}
+
+/* Backwards is as corrupt as too far forwards. */
+static void test_avail_idx_backwards(void)
+{
+	struct fx f;
+
+	if (!fx_init(&f, 8, false, false, 0))
+		return;
 	expect_good(&f);
-	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 4);
-	CHECK_EQ(vring_bad_total(&f.vr.stats), 4);
+	expect_good(&f);
+	f.d.avail->idx = htole16(1);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
+	CHECK(vdn_vring_broken(&f.vr));
+	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 1);
+	reset_and_check(&f, 8);
 	arena_fini(&f.a);
 }
 
 /* A head already in flight offered again: counted from what we popped the
  * window still had room, but the driver cannot have more than num chains
- * outstanding, so the index is corrupt. */
+ * outstanding, so the index is corrupt.  Chains popped before stay the
+ * device's to complete. */
 static void test_avail_idx_in_flight(void)
 {
 	enum { NUM = 4 };
 	struct fx f;
 	int heads[NUM];
+	uint32_t id, len;
 
 	if (!fx_init(&f, NUM, false, false, 65533))
 		return;
@@ -850,31 +907,26 @@ static void test_avail_idx_in_flight(void)
 	/* two of them given back: still outstanding, just not popped */
 	vdn_vring_unpop(&f.vr, 2);
 	CHECK_EQ(vdn_vring_avail_count(&f.vr), 2);
+	CHECK(!vdn_vring_broken(&f.vr));
 	drv_publish(&f.d, (uint16_t)heads[0]);
 	CHECK_EQ(vdn_vring_avail_count(&f.vr), -EIO);
+	CHECK(vdn_vring_broken(&f.vr));
 	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 1);
-	/* the cached entries still pop; the next read of the index fails */
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
-	CHECK_EQ(f.c.head, heads[2]);
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
-	CHECK_EQ(f.c.head, heads[3]);
+	/* not even the entries read before are handed out any more */
 	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
-	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 2);
-	CHECK_EQ(vdn_vring_last_avail(&f.vr), (uint16_t)(65533 + NUM));
-	/* staged (not yet flushed) used entries count as returned: with
-	 * heads[0] pushed, its reuse is legal and the full ring moves on */
-	vdn_vring_push(&f.vr, (uint16_t)heads[0], 0);
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 1);
-	CHECK_EQ(f.c.head, heads[0]);
-	CHECK(f.c.iov[0].base == arena_ptr(&f.a, b));
-	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), 0);
-	for (int k = 1; k < NUM; k++)
-		vdn_vring_push(&f.vr, (uint16_t)heads[k], 0);
-	vdn_vring_push(&f.vr, (uint16_t)heads[0], 0);
+	CHECK_EQ(vdn_vring_last_avail(&f.vr), (uint16_t)(65533 + 2));
+	/* what was popped can still be completed */
+	vdn_vring_push(&f.vr, (uint16_t)heads[0], 7);
+	vdn_vring_push(&f.vr, (uint16_t)heads[1], 0);
 	vdn_vring_flush(&f.vr);
-	CHECK_EQ(drv_used_idx(&f.d), (uint16_t)(65533 + NUM + 1));
-	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 2);
-	CHECK_EQ(vring_bad_total(&f.vr.stats), 2);
+	CHECK_EQ(drv_used_idx(&f.d), (uint16_t)(65533 + 2));
+	CHECK(drv_get_used(&f.d, &id, &len));
+	CHECK_EQ(id, heads[0]);
+	CHECK_EQ(len, 7);
+	CHECK_EQ(vdn_vring_pop(&f.vr, &f.c), -EIO);
+	CHECK_EQ(f.vr.stats.bad[VDN_VRING_E_AVAIL_IDX], 1);
+	CHECK_EQ(vring_bad_total(&f.vr.stats), 1);
+	reset_and_check(&f, NUM);
 	arena_fini(&f.a);
 }
 
@@ -1137,6 +1189,7 @@ int main(void)
 	RUN(test_too_many_iov);
 	RUN(test_len_overflow);
 	RUN(test_avail_idx_jump);
+	RUN(test_avail_idx_backwards);
 	RUN(test_avail_idx_in_flight);
 	RUN(test_notify_event_idx);
 	RUN(test_notify_flags);

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Surviving our own crash: the state file kept on every change, and taking
+ * over (or, with reattach=never, replacing) a VDUSE device that a vdnet
+ * which died left behind.  The vdpa device, the kernel netdev and whatever
+ * a container did with it stay as they are; only the port is opened again.
+ *
+ * The window: while no vdnet runs, the datapath stands still (the driver's
+ * TX ring fills, then its queue stops) and any VDUSE request the kernel
+ * sends (a driver reset, `vdpa dev del`, ...) waits for an answer.  If none
+ * comes within the device's msg_timeout (30 s by default,
+ * /sys/class/vduse/NAME/msg_timeout), the kernel marks the device broken
+ * for good and it must be recreated (reattach=never).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_log.h>
+
+#include <linux/virtio_config.h>
+
+#include "state.h"
+#include "vdn_vduse.h"
+#include "vdnet.h"
+
+static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void spec_of(const struct vdnet_dev_conf *c, char *buf, size_t len)
+{
+	char mac[RTE_ETHER_ADDR_FMT_SIZE] = "auto";
+
+	if (c->mac_set)
+		rte_ether_format_addr(mac, sizeof(mac), &c->mac);
+	snprintf(buf, len, "queues=%u,packed=%s,bus=%s,mac=%s,mtu=%u,netns=%s,ifname=%s",
+		 c->queues ? c->queues : 1, c->packed ? "on" : "off", vdn_vdpa_bus_name(c->bus),
+		 mac, c->mtu ? c->mtu : 1500, c->netns[0] ? c->netns : "-",
+		 c->ifname[0] ? c->ifname : "-");
+}
+
+static void to_state(const struct vdnet_dev_conf *c, const struct vdn_net_saved *sv,
+		     struct vdnet_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	snprintf(st->name, sizeof(st->name), "%s", c->name);
+	spec_of(c, st->spec, sizeof(st->spec));
+	st->features_offered = sv->features_offered;
+	st->features_driver = sv->features_driver;
+	st->status = sv->status;
+	st->max_qp = sv->max_qp;
+	st->active_qp = sv->active_qp;
+	st->vq_size = sv->vq_size;
+	st->cvq = sv->cvq;
+	memcpy(st->mac, sv->mac, sizeof(st->mac));
+	st->mtu = sv->mtu;
+	st->link_up = sv->link_up;
+}
+
+static void from_state(const struct vdnet_state *st, struct vdn_net_saved *sv)
+{
+	memset(sv, 0, sizeof(*sv));
+	sv->features_offered = st->features_offered;
+	sv->features_driver = st->features_driver;
+	sv->status = st->status;
+	sv->max_qp = st->max_qp;
+	sv->active_qp = st->active_qp;
+	sv->vq_size = st->vq_size;
+	sv->cvq = st->cvq;
+	memcpy(sv->mac, st->mac, sizeof(sv->mac));
+	sv->mtu = st->mtu;
+	sv->link_up = st->link_up;
+}
+
+void vdnet_state_save(void *opaque, const struct vdn_net_saved *sv)
+{
+	const struct vdnet_dev *d = opaque;
+	struct vdn_net_saved now;
+	struct vdnet_state st;
+	int rc;
+
+	/* The control thread (driver status) and commands (set link/mac/mtu)
+	 * both save.  One writer at a time keeps the temporary file whole, and
+	 * taking the snapshot under the lock means the last file written is
+	 * never older than the last change: a save that lost the race to the
+	 * lock still writes what is true when it gets it. */
+	pthread_mutex_lock(&save_lock);
+	if (d->net) {
+		vdn_net_saved_get(d->net, &now);
+		sv = &now;
+	}
+	to_state(&d->conf, sv, &st);
+	rc = vdnet_state_write(VDNET_STATE_DIR, &st);
+	pthread_mutex_unlock(&save_lock);
+	if (rc)
+		LOG(WARNING, "device %s: cannot write %s/%s.state: %s; a restart after a crash "
+		    "could not take the device over\n", d->conf.name, VDNET_STATE_DIR, d->conf.name,
+		    strerror(-rc));
+}
+
+void vdnet_state_save_now(struct vdnet_dev *d)
+{
+	struct vdn_net_saved sv;
+
+	vdn_net_saved_get(d->net, &sv);
+	vdnet_state_save(d, &sv);
+}
+
+void vdnet_state_forget(const struct vdnet_dev *d)
+{
+	pthread_mutex_lock(&save_lock);
+	int rc = vdnet_state_remove(VDNET_STATE_DIR, d->conf.name);
+	pthread_mutex_unlock(&save_lock);
+	if (rc)
+		LOG(WARNING, "device %s: cannot remove %s/%s.state: %s\n", d->conf.name,
+		    VDNET_STATE_DIR, d->conf.name, strerror(-rc));
+}
+
+/* reattach=never found a device: serve its requests while the vdpa
+ * device goes (a reset nobody answers would hold `vdpa dev del` up for
+ * msg_timeout and break the device), then destroy it. */
+struct drain {
+	struct vdn_vduse_dev *vd;
+	atomic_bool stop;
+};
+
+static void *drain_main(void *arg)
+{
+	struct drain *dr = arg;
+
+	while (!atomic_load(&dr->stop)) {
+		struct pollfd p = { .fd = vdn_vduse_fd(dr->vd), .events = POLLIN };
+
+		if (poll(&p, 1, 50) > 0 && vdn_vduse_handle(dr->vd) < 0)
+			break;
+	}
+	return NULL;
+}
+
+static int replace_old(struct vdnet *v, struct vdnet_dev *d)
+{
+	const char *name = d->conf.name;
+	struct vdn_vduse_opts vo = {
+		.sz = sizeof(vo), .name = name, .num_vqs = 1, .max_vq_size = 256,
+	};
+	struct drain dr = { 0 };
+	pthread_t t;
+	int rc = vdn_vduse_attach(&vo, &dr.vd);
+
+	if (rc == -EBUSY) {
+		LOG(ERR, "device %s: /dev/vduse/%s is served by another process (another vdnet?); "
+		    "not touching it\n", name, name);
+		return rc;
+	}
+	bool draining = !rc && !pthread_create(&t, NULL, drain_main, &dr);
+
+	LOG(WARNING, "device %s: reattach=never: removing the existing device (its netdev "
+	    "goes away and comes back new)\n", name);
+	if (!v->nl)
+		rc = vdn_vdpa_open(&v->nl);
+	if (v->nl) {
+		rc = vdn_vdpa_dev_del(v->nl, name);
+		if (rc && rc != -ENODEV)
+			LOG(WARNING, "device %s: vdpa dev del: %s\n", name, strerror(-rc));
+	}
+	if (draining) {
+		atomic_store(&dr.stop, true);
+		pthread_join(t, NULL);
+	}
+	rc = dr.vd ? vdn_vduse_destroy(dr.vd, false) : vdn_vduse_destroy_name(name);
+	vdnet_state_forget(d);
+	if (rc && rc != -ENODEV) {
+		LOG(ERR, "device %s: cannot destroy the existing VDUSE device: %s\n", name,
+		    strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static int take_over(struct vdnet *v, struct vdnet_dev *d, const struct vdnet_state *st)
+{
+	struct vdn_net_saved sv;
+	struct vdn_net_opts o = {
+		.sz = sizeof(o),
+		.name = d->conf.name,
+		.log = vdnet_net_log,
+		.save = vdnet_state_save,
+		.save_opaque = d,
+	};
+	const char *name = d->conf.name;
+	int rc;
+
+	from_state(st, &sv);
+	rc = vdn_net_attach(&o, &sv, &d->net);
+	if (rc) {
+		const char *why =
+			rc == -EBUSY ? "another process serves it (another vdnet running?)" :
+			rc == -EIO ? "the kernel marked it broken: a request went unanswered for "
+				     "longer than its msg_timeout while no vdnet ran; start with "
+				     "reattach=never to recreate it" :
+			rc == -EOPNOTSUPP ? "its driver uses packed rings, whose progress cannot be "
+					    "recovered yet; start with reattach=never to recreate it" :
+			rc == -ESTALE ? "the state file does not describe it; start with "
+					"reattach=never to recreate it" :
+					"";
+		LOG(ERR, "device %s: cannot take over the existing VDUSE device: %s%s%s\n", name,
+		    strerror(-rc), *why ? "; " : "", why);
+		return rc;
+	}
+	rc = vdnet_port_setup(d);
+	if (rc)
+		goto fail_net;
+	rc = vdnet_ctrl_add(d);
+	if (rc)
+		goto fail_port;
+	d->vdpa_added = d->conf.bus != VDN_VDPA_BUS_NONE;
+	if (d->conf.bus == VDN_VDPA_BUS_NONE)
+		;
+	else if (!v->nl && (rc = vdn_vdpa_open(&v->nl)))
+		LOG(WARNING, "device %s: no vdpa netlink (%s): teardown cannot remove the vdpa "
+		    "device\n", name, strerror(-rc));
+	if (d->conf.bus == VDN_VDPA_BUS_VIRTIO) {
+		if (d->conf.ifname[0])
+			snprintf(d->netdev, sizeof(d->netdev), "%s", d->conf.ifname);
+		else if (vdn_vdpa_netdev(name, d->netdev, sizeof(d->netdev)))
+			snprintf(d->netdev, sizeof(d->netdev), "?");
+	} else if (d->conf.bus == VDN_VDPA_BUS_VHOST) {
+		vdn_vdpa_vhost_path(name, d->vhost_path, sizeof(d->vhost_path));
+	}
+	LOG(INFO, "device %s: reattached to the existing VDUSE device (driver status 0x%x%s); "
+	    "%s%s%s kept\n", name, sv.status,
+	    sv.status & VIRTIO_CONFIG_S_DRIVER_OK ? ", running" : "",
+	    d->conf.bus == VDN_VDPA_BUS_VIRTIO ? "netdev " : "the vdpa device",
+	    d->conf.bus == VDN_VDPA_BUS_VIRTIO ? d->netdev : "",
+	    d->conf.netns[0] ? " (netns)" : "");
+	return 1;
+
+fail_port:
+	vdnet_port_close(d);
+fail_net:
+	/* keep the device: a later attempt can still take it over */
+	vdn_net_detach(d->net);
+	d->net = NULL;
+	return rc;
+}
+
+int vdnet_reattach(struct vdnet *v, struct vdnet_dev *d)
+{
+	const char *name = d->conf.name;
+	char path[64], err[256], spec[256];
+	struct vdnet_state st;
+	int rc;
+
+	snprintf(path, sizeof(path), "/dev/vduse/%s", name);
+	if (access(path, F_OK)) {
+		/* no device: whatever state file there is describes nothing */
+		vdnet_state_forget(d);
+		return 0;
+	}
+	if (d->conf.reattach == VDNET_REATTACH_NEVER)
+		return replace_old(v, d);
+	rc = vdnet_state_read(VDNET_STATE_DIR, name, &st, err, sizeof(err));
+	if (rc == -ENOENT) {
+		LOG(ERR, "device %s: /dev/vduse/%s exists but %s/%s.state does not: it was not left "
+		    "by a vdnet that died (another vdnet may be serving it); if it is stale, start "
+		    "with reattach=never to remove and recreate it\n", name, name, VDNET_STATE_DIR,
+		    name);
+		return -EEXIST;
+	}
+	if (rc) {
+		LOG(ERR, "device %s: /dev/vduse/%s exists but its state file is unusable: %s; start "
+		    "with reattach=never to remove and recreate it\n", name, name, err);
+		return rc;
+	}
+	spec_of(&d->conf, spec, sizeof(spec));
+	if (strcmp(spec, st.spec)) {
+		LOG(ERR, "device %s: the existing device was set up with '%s' but --device now "
+		    "asks for '%s': start vdnet with the original options, or with reattach=never "
+		    "to remove and recreate it (its netdev is recreated)\n", name, st.spec, spec);
+		return -ESTALE;
+	}
+	return take_over(v, d, &st);
+}

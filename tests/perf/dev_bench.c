@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dev_bench: the device model's datapath (drivers/vduse_net) at speed,
+ * natively, on the transport seam (vdn_net_transport.h) instead of VDUSE.
+ *
+ * Driver side: tests/perf/bench_driver (one core) keeps a split or packed
+ * ring in plain shared memory full of virtio_net_hdr-prefixed packets (tx)
+ * or empty buffers (rx) and takes back what was used.  It is our lean
+ * harness, not a real virtio driver: one descriptor per packet, no mbufs.
+ * Device side: a DPDK lcore on another core doing what the daemon's
+ * forwarding does, one queue pair, bursts of 32:
+ *   tx: vdn_net_dequeue_burst() -> rte_eth_tx_burst() to a net_null port
+ *   rx: rte_eth_rx_burst() from a net_null port (size=64|1518) ->
+ *       vdn_net_enqueue_burst(), then the mbufs are freed
+ * So a cell includes: vring pop/push, virtio_net_hdr handling, the packet
+ * copy, mbuf alloc/free from a mempool and the null PMD's burst call.
+ *
+ * Cells {split, packed} x {64, 1518} B x {tx, rx}; runs of all cells are
+ * interleaved and each reports min/median/max.  Packets carry sequence
+ * numbers that the other side checks (tx: the device lcore, in the mbuf;
+ * rx: the driver, in its buffer); any error, rejected chain or unexpected
+ * drop fails the run, and a cell with a failed run prints no RESULT.
+ *
+ *   dev_bench [--quick] [--runs N] [--seconds S] [--queue-size N] [--burst N]
+ *             [--layout split|packed] [--size 64|1518] [--dir tx|rx]
+ * One `RUN <layout> <size> <dir> mpps=X` line per run (for tests/perf/run.sh),
+ * a table, then one `RESULT <layout> <size> <dir> mpps=...` line per cell.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "bench_driver.h"
+#include "vdn_net_transport.h"
+
+#define MAX_BURST 64
+#define MAX_RUNS 100
+#define MEM_SIZE (4u << 20)
+#define NB_MBUF 8191
+
+struct opts {
+	const char *layout, *dir; /* NULL: all */
+	unsigned int size;        /* 0: all */
+	unsigned int runs;
+	double seconds;
+	uint16_t num;
+	unsigned int burst;
+};
+
+struct cell {
+	bool packed;
+	uint32_t size;
+	bool rx;
+	double mpps[MAX_RUNS];
+	unsigned int n;
+};
+
+struct run {
+	const struct opts *o;
+	const struct cell *cell;
+	struct bench_mem m;
+	struct bench_drv drv;
+	struct vdn_net_dev *dev;
+	struct rte_mempool *mp;
+	uint16_t port[2]; /* net_null with 64 and 1518 B packets */
+	int cpu_drv;
+	uint64_t irqs;    /* the transport's "interrupts": a counter */
+	_Alignas(64) int phase; /* 0 set up, 1 running, 2 stop */
+	_Alignas(64) uint64_t dev_count;
+	uint64_t dev_errors;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int phase(const struct run *r)
+{
+	return __atomic_load_n(&r->phase, __ATOMIC_ACQUIRE);
+}
+
+/* ---- the transport: plays the kernel's part for one queue pair ---- */
+
+static void *tp_xlate(void *ctx, uint64_t iova, uint64_t *len, int access)
+{
+	const struct run *r = ctx;
+
+	(void)access;
+	if (iova >= r->m.size)
+		return NULL;
+	if (*len > r->m.size - iova)
+		*len = r->m.size - iova;
+	return r->m.base + iova;
+}
+
+static int tp_vq_info(void *ctx, uint32_t index, struct vdn_net_vq_info *info)
+{
+	const struct run *r = ctx;
+	const struct bench_drv *d = &r->drv;
+
+	/* only the ring of the cell's direction exists: vq 0 is the driver's
+	 * RX queue, vq 1 its TX queue */
+	if (index != (d->rx ? 0u : 1u))
+		return 0;
+	info->num = d->num;
+	info->desc_iova = d->area[0];
+	info->avail_iova = d->area[1];
+	info->used_iova = d->area[2];
+	info->ready = true;
+	info->packed = d->packed;
+	info->avail_wrap = info->used_wrap = true;
+	return 0;
+}
+
+/* What a virtio_net driver without offloads acks (as DPDK's virtio_user
+ * with its defaults would, minus what the bench driver does not do). */
+static uint64_t tp_driver_features(void *ctx)
+{
+	const struct run *r = ctx;
+
+	return (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+	       (r->drv.packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
+}
+
+static int tp_vq_irq(void *ctx, uint32_t index)
+{
+	struct run *r = ctx;
+
+	(void)index;
+	r->irqs++;
+	return 0;
+}
+
+static const struct vdn_net_transport_ops bench_tp = {
+	.xlate = tp_xlate,
+	.vq_info = tp_vq_info,
+	.driver_features = tp_driver_features,
+	.vq_irq = tp_vq_irq,
+};
+
+/* ---- the two sides ---- */
+
+static int device_main(void *arg)
+{
+	struct run *r = arg;
+	const bool rx = r->cell->rx;
+	const uint32_t size = r->cell->size;
+	const uint16_t port = r->port[size == 64 ? 0 : 1];
+	const uint16_t burst = (uint16_t)r->o->burst;
+	struct rte_mbuf *pkts[MAX_BURST];
+	uint64_t count = 0, seq = 0, errors = 0;
+
+	while (phase(r) == 0)
+		rte_pause();
+	while (phase(r) == 1) {
+		uint16_t n, k;
+
+		if (!rx) {
+			n = vdn_net_dequeue_burst(r->dev, 0, r->mp, pkts, burst);
+			for (k = 0; k < n; k++) {
+				uint64_t s;
+
+				memcpy(&s, rte_pktmbuf_mtod(pkts[k], void *), sizeof(s));
+				errors += s != seq + k || pkts[k]->pkt_len != size;
+			}
+			k = rte_eth_tx_burst(port, 0, pkts, n);
+			if (k < n)
+				rte_pktmbuf_free_bulk(pkts + k, n - k);
+		} else {
+			n = rte_eth_rx_burst(port, 0, pkts, burst);
+			/* the null PMD leaves the data as it was; the driver
+			 * checks these */
+			for (k = 0; k < n; k++) {
+				uint64_t s = seq + k;
+
+				memcpy(rte_pktmbuf_mtod(pkts[k], void *), &s, sizeof(s));
+			}
+			/* a full ring takes a prefix of the burst */
+			k = vdn_net_enqueue_burst(r->dev, 0, pkts, n);
+			rte_pktmbuf_free_bulk(pkts, n);
+			n = k;
+		}
+		seq += n;
+		count += n;
+		__atomic_store_n(&r->dev_count, count, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&r->dev_errors, errors, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void *driver_main(void *arg)
+{
+	struct run *r = arg;
+	unsigned int burst = r->o->burst;
+	cpu_set_t set;
+
+	if (r->cpu_drv >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(r->cpu_drv, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	while (phase(r) == 0)
+		rte_pause();
+	while (phase(r) == 1) {
+		unsigned int got = bench_drv_reclaim(&r->drv);
+		unsigned int put = bench_drv_post(&r->drv, burst);
+
+		if (!got && !put)
+			rte_pause();
+	}
+	return NULL;
+}
+
+#define DRIVER_OK_STATUS                                                                   \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |  \
+	 VIRTIO_CONFIG_S_DRIVER_OK)
+
+/* One run of one cell: packets per second in *mpps; negative errno on error. */
+static int run_once(struct run *r, unsigned int dev_lcore, double *mpps)
+{
+	struct vdn_net_q_stats st0, st;
+	uint64_t c0, c1, drops = 0;
+	double t0, t1, warm = r->o->seconds * 0.2;
+	pthread_t td;
+	int rc;
+
+	rc = bench_drv_init(&r->drv, &r->m, r->cell->packed, r->cell->rx, r->o->num,
+			    r->cell->size);
+	if (rc < 0)
+		return rc;
+	rc = vdn_net_transport_status(r->dev, DRIVER_OK_STATUS);
+	if (rc < 0)
+		return rc;
+	vdn_net_qp_stats(r->dev, 0, &st0);
+	r->phase = 0;
+	r->dev_count = r->dev_errors = r->irqs = 0;
+	if (rte_eal_remote_launch(device_main, r, dev_lcore)) {
+		vdn_net_transport_status(r->dev, 0);
+		return -EAGAIN;
+	}
+	if (pthread_create(&td, NULL, driver_main, r)) {
+		__atomic_store_n(&r->phase, 2, __ATOMIC_RELEASE);
+		rte_eal_wait_lcore(dev_lcore);
+		vdn_net_transport_status(r->dev, 0);
+		return -EAGAIN;
+	}
+	__atomic_store_n(&r->phase, 1, __ATOMIC_RELEASE);
+	sleep_s(warm < 0.1 ? warm : 0.1);
+	c0 = __atomic_load_n(&r->dev_count, __ATOMIC_ACQUIRE);
+	t0 = now();
+	sleep_s(r->o->seconds);
+	c1 = __atomic_load_n(&r->dev_count, __ATOMIC_ACQUIRE);
+	/* on a crowded machine a short window can pass with neither thread
+	 * scheduled: wait (up to 10 s) for a packet before calling it broken */
+	for (int i = 0; i < 200 && c1 == c0; i++) {
+		sleep_s(0.05);
+		c1 = __atomic_load_n(&r->dev_count, __ATOMIC_ACQUIRE);
+	}
+	t1 = now();
+	__atomic_store_n(&r->phase, 2, __ATOMIC_RELEASE);
+	pthread_join(td, NULL);
+	rte_eal_wait_lcore(dev_lcore);
+	vdn_net_qp_stats(r->dev, 0, &st);
+	/* reset: the next run starts with a fresh driver */
+	vdn_net_transport_status(r->dev, 0);
+
+	for (int i = 0; i < VDN_NET_DROP__COUNT; i++) {
+		/* expected: rx finding the ring full (the null port never
+		 * stops) and tx finding the pool empty (the packet stays) */
+		if ((i == VDN_NET_DROP_NO_BUF && r->cell->rx) ||
+		    (i == VDN_NET_DROP_NO_MBUF && !r->cell->rx))
+			continue;
+		drops += st.drop[i] - st0.drop[i];
+	}
+	if (r->dev_errors || r->drv.errors || drops || r->irqs || c1 <= c0) {
+		fprintf(stderr, "dev_bench: %s %u %s: errors device %llu driver %llu, drops %llu, "
+				"irqs %llu, packets %llu\n",
+			r->cell->packed ? "packed" : "split", r->cell->size, r->cell->rx ? "rx" : "tx",
+			(unsigned long long)r->dev_errors, (unsigned long long)r->drv.errors,
+			(unsigned long long)drops, (unsigned long long)r->irqs,
+			(unsigned long long)(c1 - c0));
+		return -EIO;
+	}
+	*mpps = (double)(c1 - c0) / (t1 - t0) / 1e6;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Two CPUs we may run on: the driver gets the first, the device the second. */
+static int pick_cpus(int *drv, int *dev)
+{
+	cpu_set_t set;
+	int found = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE && found < 2; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		if (found++ == 0)
+			*drv = c;
+		else
+			*dev = c;
+	}
+	return found < 2 ? -1 : 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: dev_bench [--quick] [--runs N] [--seconds S] [--queue-size N] "
+			"[--burst N] [--layout split|packed] [--size 64|1518] [--dir tx|rx]\n");
+	return 2;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	*o = (struct opts){ .runs = 5, .seconds = 1.0, .num = 256, .burst = 32 };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--quick")) {
+			o->runs = 3;
+			o->seconds = 0.2;
+		} else if (!strcmp(a, "--runs") && v) {
+			o->runs = (unsigned int)atoi(v), i++;
+		} else if (!strcmp(a, "--seconds") && v) {
+			o->seconds = atof(v), i++;
+		} else if (!strcmp(a, "--queue-size") && v) {
+			o->num = (uint16_t)atoi(v), i++;
+		} else if (!strcmp(a, "--burst") && v) {
+			o->burst = (unsigned int)atoi(v), i++;
+		} else if (!strcmp(a, "--layout") && v && (!strcmp(v, "split") || !strcmp(v, "packed"))) {
+			o->layout = v, i++;
+		} else if (!strcmp(a, "--dir") && v && (!strcmp(v, "tx") || !strcmp(v, "rx"))) {
+			o->dir = v, i++;
+		} else if (!strcmp(a, "--size") && v && (atoi(v) == 64 || atoi(v) == 1518)) {
+			o->size = (unsigned int)atoi(v), i++;
+		} else {
+			return usage();
+		}
+	}
+	if (o->runs < 1 || o->runs > MAX_RUNS || !(o->seconds > 0) || o->burst < 1 ||
+	    o->burst > MAX_BURST || o->num < 2 || o->num > BENCH_MAX_NUM || (o->num & (o->num - 1)))
+		return usage();
+	return 0;
+}
+
+static void log_stderr(void *opaque, int level, const char *msg)
+{
+	(void)opaque;
+	if (level <= (int)RTE_LOG_WARNING)
+		fprintf(stderr, "dev_bench: %s\n", msg);
+}
+
+static int port_setup(const char *name, struct rte_mempool *mp, uint16_t *port)
+{
+	struct rte_eth_conf conf;
+	int rc = rte_eth_dev_get_port_by_name(name, port);
+
+	memset(&conf, 0, sizeof(conf));
+	if (rc == 0)
+		rc = rte_eth_dev_configure(*port, 1, 1, &conf);
+	if (rc == 0)
+		rc = rte_eth_rx_queue_setup(*port, 0, 512, SOCKET_ID_ANY, NULL, mp);
+	if (rc == 0)
+		rc = rte_eth_tx_queue_setup(*port, 0, 512, SOCKET_ID_ANY, NULL);
+	if (rc == 0)
+		rc = rte_eth_dev_start(*port);
+	return rc;
+}
+
+/* EAL: main lcore on the driver's cpu (it only sleeps), lcore 1 = device. */
+static int eal_init(int cpu_drv, int cpu_dev)
+{
+	char lcores[64];
+	char *argv[] = {
+		"dev_bench", "--lcores", lcores, "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+		"--log-level", "4", "--vdev", "net_null0,size=64", "--vdev", "net_null1,size=1518",
+	};
+
+	snprintf(lcores, sizeof(lcores), "0@%d,1@%d", cpu_drv, cpu_dev);
+	return rte_eal_init((int)RTE_DIM(argv), argv);
+}
+
+int main(int argc, char **argv)
+{
+	static const uint32_t sizes[] = { 64, 1518 };
+	struct cell cells[8];
+	unsigned int ncell = 0;
+	struct opts o;
+	static struct run r;
+	struct vdn_net_opts no;
+	int failed = 0, cpu_dev = -1, rc;
+
+	if (parse(argc, argv, &o))
+		return 2;
+	for (int p = 0; p < 2; p++)
+		for (int s = 0; s < 2; s++)
+			for (int d = 0; d < 2; d++) {
+				if ((o.layout && strcmp(o.layout, p ? "packed" : "split")) ||
+				    (o.dir && strcmp(o.dir, d ? "rx" : "tx")) ||
+				    (o.size && o.size != sizes[s]))
+					continue;
+				cells[ncell++] = (struct cell){ .packed = p, .size = sizes[s], .rx = d };
+			}
+
+	r.o = &o;
+	r.cpu_drv = -1;
+	if (pick_cpus(&r.cpu_drv, &cpu_dev) < 0) {
+		fprintf(stderr, "dev_bench: needs 2 cpus\n");
+		return 77;
+	}
+	if (eal_init(r.cpu_drv, cpu_dev) < 0) {
+		fprintf(stderr, "dev_bench: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	r.m.size = MEM_SIZE;
+	r.m.base = aligned_alloc(4096, MEM_SIZE);
+	r.mp = rte_pktmbuf_pool_create("bench", NB_MBUF, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       SOCKET_ID_ANY);
+	if (!r.m.base || !r.mp) {
+		fprintf(stderr, "dev_bench: out of memory\n");
+		return 1;
+	}
+	if (port_setup("net_null0", r.mp, &r.port[0]) < 0 ||
+	    port_setup("net_null1", r.mp, &r.port[1]) < 0) {
+		fprintf(stderr, "dev_bench: cannot set up the net_null ports\n");
+		return 1;
+	}
+	memset(&no, 0, sizeof(no));
+	no.sz = sizeof(no);
+	no.name = "bench";
+	no.vq_size = o.num;
+	no.link_up = true;
+	no.packed = true; /* offered; each run's driver takes it or not */
+	no.features_off = 1ULL << VIRTIO_NET_F_CTRL_VQ;
+	no.log = log_stderr;
+	rc = vdn_net_create_on(&no, &bench_tp, &r, &r.dev);
+	if (rc < 0) {
+		fprintf(stderr, "dev_bench: vdn_net_create_on: %s\n", strerror(-rc));
+		return 1;
+	}
+
+	printf("dev_bench: drivers/vduse_net on a native transport; queue %u, burst %u, %u runs x "
+	       "%.2f s per cell; driver on cpu %d, device lcore on cpu %d\n",
+	       o.num, o.burst, o.runs, o.seconds, r.cpu_drv, cpu_dev);
+	fflush(stdout);
+	for (unsigned int run = 0; run < o.runs; run++) {
+		for (unsigned int k = 0; k < ncell; k++) {
+			struct cell *c = &cells[k];
+			double mpps;
+
+			r.cell = c;
+			if (run_once(&r, 1, &mpps) < 0) {
+				failed = 1;
+				continue;
+			}
+			c->mpps[c->n++] = mpps;
+			printf("RUN %s %u %s mpps=%.3f\n", c->packed ? "packed" : "split", c->size,
+			       c->rx ? "rx" : "tx", mpps);
+			fflush(stdout);
+		}
+	}
+
+	printf("%-7s %5s %-3s  %-26s  %s\n", "layout", "size", "dir", "Mpps min / median / max",
+	       "Gbit/s min / median / max");
+	for (unsigned int k = 0; k < ncell; k++) {
+		struct cell *c = &cells[k];
+		double g = c->size * 8.0 / 1e3; /* Mpps -> Gbit/s of frames */
+
+		if (c->n == 0)
+			continue;
+		qsort(c->mpps, c->n, sizeof(double), cmp_double);
+		printf("%-7s %5u %-3s  %7.2f / %7.2f / %7.2f   %7.2f / %7.2f / %7.2f\n",
+		       c->packed ? "packed" : "split", c->size, c->rx ? "rx" : "tx", c->mpps[0],
+		       c->mpps[c->n / 2], c->mpps[c->n - 1], c->mpps[0] * g, c->mpps[c->n / 2] * g,
+		       c->mpps[c->n - 1] * g);
+	}
+	for (unsigned int k = 0; k < ncell; k++) {
+		struct cell *c = &cells[k];
+		double g = c->size * 8.0 / 1e3;
+
+		if (c->n != o.runs)
+			continue; /* a cell with a failed run has no result */
+		printf("RESULT %s %u %s mpps=%.3f gbps=%.3f mpps_min=%.3f mpps_max=%.3f\n",
+		       c->packed ? "packed" : "split", c->size, c->rx ? "rx" : "tx", c->mpps[c->n / 2],
+		       c->mpps[c->n / 2] * g, c->mpps[0], c->mpps[c->n - 1]);
+	}
+	vdn_net_destroy(r.dev);
+	rte_eth_dev_stop(r.port[0]);
+	rte_eth_dev_stop(r.port[1]);
+	rte_eal_cleanup();
+	free(r.m.base);
+	return failed;
+}

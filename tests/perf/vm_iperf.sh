@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# In-VM end-to-end benchmark (runs inside the test VM; start it with
+# tests/perf/vm_bench.sh).  The same iperf3 tests over two paths between a
+# container netns "ctr" and a peer netns "peer":
+#   vdnet: peer [vb] --veth-- va <AF_XDP> vdnet <VDUSE> eth0 [ctr]
+#   veth:  peer [wb] --veth-- wa [ctr]           (the kernel alone)
+#   mtu:   peer [xb] --veth-- xa [ctr]           (the kernel alone, without
+#          checksum/segmentation offloads: every frame is MTU-sized, as
+#          on the AF_XDP "wire" -- shown to explain the ratio, not judged)
+# Cells: tcp (ctr -> peer), tcp_rev (peer -> ctr), udp (ctr -> peer, 1400 B
+# datagrams, unlimited rate: what arrives counts).  Runs of both paths are
+# interleaved so drifting load hits both alike; each cell reports
+# min/median/max and the ratio of the medians.
+#   vm_iperf.sh [REPS [SECONDS]]
+. "$VDN_REPO/tests/vm/lib/helpers.sh"
+REPS=${1:-3}
+SECS=${2:-5}
+LOG=/tmp/vdnet.log
+OUT=/tmp/vmbench
+mkdir -p "$OUT"
+
+step "setup: netns peer + ctr; vdnet path va/vb + eth0, plain veth path wa/wb"
+load_modules
+make_netns peer
+make_netns ctr
+make_veth va vb peer 10.0.0.2/24
+# The plain pair keeps the kernel's default offloads: that is what a
+# container on a veth (the usual CNI set-up) gets.
+ip link add wa type veth peer name wb || fail "ip link add wa/wb"
+ip link set wa netns ctr && ip link set wb netns peer || fail "move wa/wb"
+ip -n ctr addr add 10.1.0.1/24 dev wa && ip -n peer addr add 10.1.0.2/24 dev wb
+ip -n ctr link set wa up && ip -n peer link set wb up
+ip link add xa type veth peer name xb || fail "ip link add xa/xb"
+for i in xa xb; do ethtool -K $i tx off tso off gso off gro off >/dev/null 2>&1; done
+ip link set xa netns ctr && ip link set xb netns peer || fail "move xa/xb"
+ip -n ctr addr add 10.2.0.1/24 dev xa && ip -n peer addr add 10.2.0.2/24 dev xb
+ip -n ctr link set xa up && ip -n peer link set xb up
+
+vdnet_start "$LOG" -l 0-1 $VM_EAL --vdev net_af_xdp0,iface=va -- --idle-sleep 20 \
+	--device name=vdn0,port=net_af_xdp0,bus=virtio,netns=ctr,ifname=eth0,mac=02:00:00:00:00:10 \
+	--socket /run/vdnet.sock
+wait_for_iface eth0 ctr
+ip -n ctr addr add 10.0.0.1/24 dev eth0
+ip -n ctr link set eth0 up
+wait_for 30 ip netns exec ctr ping -c 1 -W 1 10.0.0.2 || fail "no ping through vdnet"
+wait_for 10 ip netns exec ctr ping -c 1 -W 1 10.1.0.2 || fail "no ping over the plain veth"
+wait_for 10 ip netns exec ctr ping -c 1 -W 1 10.2.0.2 || fail "no ping over the offload-less veth"
+ip netns exec peer iperf3 -s -D -p 5201 >/dev/null || fail "iperf3 server"
+sleep 0.5
+
+# measure PATH CELL REP: one iperf3 run; its receiver-side Gbit/s into a file
+measure() {
+	local path=$1 cell=$2 rep=$3 dst args=()
+	case $path in vdnet) dst=10.0.0.2 ;; veth) dst=10.1.0.2 ;; mtu) dst=10.2.0.2 ;; esac
+	case $cell in
+	tcp) ;;
+	tcp_rev) args=(-R) ;;
+	udp) args=(-u -b 0 -l 1400) ;;
+	esac
+	local j="$OUT/$path-$cell-$rep.json"
+	ip netns exec ctr timeout $((SECS + 20)) iperf3 -c "$dst" -p 5201 -t "$SECS" -J "${args[@]}" >"$j" ||
+		{ cat "$j"; fail "iperf3 $cell over $path failed"; }
+	# the receiver's view: bytes that arrived (UDP loss excluded)
+	python3 - "$j" "$cell" <<'EOF' >"$OUT/$path-$cell-$rep.gbps" || fail "no result in $j"
+import json, sys
+r = json.load(open(sys.argv[1]))["end"]
+s = r["sum_received"] if "sum_received" in r else r["sum"]
+bps = s["bits_per_second"]
+if sys.argv[2] == "udp":
+    # iperf3's UDP sum is the sender's rate; scale by what was not lost
+    lost = s.get("lost_percent", 0.0)
+    bps = bps * (100.0 - lost) / 100.0
+print("%.3f" % (bps / 1e9))
+EOF
+	printf '  %-6s %-8s run %d: %s Gbit/s\n' "$path" "$cell" "$rep" "$(cat "$OUT/$path-$cell-$rep.gbps")"
+}
+
+step "measure: $REPS run(s) of ${SECS}s per cell and path, interleaved"
+CELLS="tcp tcp_rev udp"
+for rep in $(seq "$REPS"); do
+	for cell in $CELLS; do
+		measure vdnet "$cell" "$rep"
+		measure veth "$cell" "$rep"
+		measure mtu "$cell" "$rep"
+	done
+done
+kill -0 "$VDNET_PID" || fail "vdnet died during the benchmark"
+
+# stats NAME: "min median max" of the runs' Gbit/s
+stats() {
+	cat "$OUT"/$1-*.gbps | sort -g | awk '{v[NR] = $1} END {
+		if (NR == 0) exit 1
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.3f %.3f %.3f\n", v[1], m, v[NR] }'
+}
+
+echo
+echo "in-VM iperf3 (QEMU TCG guest, 2 vCPUs; Gbit/s at the receiver, min/median/max of $REPS x ${SECS}s)"
+printf '%-8s %-24s %-24s %-6s %s\n' cell "vdnet (min/med/max)" "plain veth" ratio "veth w/o offloads"
+results=()
+for cell in $CELLS; do
+	read -r a_min a_med a_max < <(stats "vdnet-$cell") || fail "no vdnet results for $cell"
+	read -r b_min b_med b_max < <(stats "veth-$cell") || fail "no veth results for $cell"
+	read -r c_min c_med c_max < <(stats "mtu-$cell") || fail "no offload-less veth results for $cell"
+	awk -v a="$a_med" 'BEGIN { exit !(a > 0) }' || fail "$cell through vdnet moved nothing"
+	ratio=$(awk -v a="$a_med" -v b="$b_med" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	printf '%-8s %-24s %-24s %-6s %s\n' "$cell" "$a_min/$a_med/$a_max" "$b_min/$b_med/$b_max" "$ratio" \
+		"$c_min/$c_med/$c_max"
+	results+=("RESULT vm $cell ours_gbps=$a_med veth_gbps=$b_med ratio=$ratio")
+done
+echo
+echo "vdnet's counters after the runs (drops explain a low ratio):"
+"$BUILD/app/vdnet" --connect /run/vdnet.sock show stats vdn0 || fail "show stats failed"
+vdnet_stop TERM
+echo
+printf '%s\n' "${results[@]}"
+echo PASS

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The device model on a caller-provided transport (vdn_net_transport.h):
+ * option checks, DRIVER_OK starting exactly the rings the transport reports,
+ * packets both ways through split and packed rings in plain memory,
+ * interrupts and config writes reaching the transport, reset stopping the
+ * datapath.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "check.h"
+#include "vdn_net_transport.h"
+#include "vring_driver.h"
+
+#define DRIVER_OK                                                                          \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |  \
+	 VIRTIO_CONFIG_S_DRIVER_OK)
+#define HDR 12u
+
+struct tp {
+	struct arena a;
+	bool packed;
+	struct drv_ring split[2];   /* vq 0: driver RX, vq 1: driver TX */
+	struct drv_packed pk[2];
+	bool ready[2];
+	uint64_t features;
+	unsigned int info_calls, irqs[2], config_writes;
+	uint32_t config_off;
+	uint16_t config_val;
+	bool config_notify;
+};
+
+static void *tp_xlate(void *ctx, uint64_t iova, uint64_t *len, int access)
+{
+	return arena_xlate(&((struct tp *)ctx)->a, iova, len, access);
+}
+
+static int tp_vq_info(void *ctx, uint32_t index, struct vdn_net_vq_info *info)
+{
+	struct tp *t = ctx;
+	struct vdn_vring_cfg cfg;
+
+	t->info_calls++;
+	if (index > 1)
+		return -EINVAL;
+	if (!t->ready[index])
+		return 0;
+	if (t->packed)
+		pdrv_cfg(&t->pk[index], &cfg);
+	else
+		drv_cfg(&t->split[index], &cfg);
+	info->num = cfg.num;
+	info->desc_iova = cfg.desc_iova;
+	info->avail_iova = cfg.avail_iova;
+	info->used_iova = cfg.used_iova;
+	info->ready = true;
+	info->packed = t->packed;
+	info->last_avail_idx = cfg.last_avail_idx;
+	info->avail_wrap = cfg.avail_wrap;
+	info->last_used_idx = cfg.last_used_idx;
+	info->used_wrap = cfg.used_wrap;
+	return 0;
+}
+
+static uint64_t tp_features(void *ctx)
+{
+	return ((struct tp *)ctx)->features;
+}
+
+static int tp_irq(void *ctx, uint32_t index)
+{
+	struct tp *t = ctx;
+
+	if (index < 2)
+		t->irqs[index]++;
+	return 0;
+}
+
+static int tp_set_config(void *ctx, uint32_t off, const void *buf, uint32_t len, bool notify)
+{
+	struct tp *t = ctx;
+
+	t->config_writes++;
+	t->config_off = off;
+	t->config_notify = notify;
+	if (len == 2)
+		memcpy(&t->config_val, buf, 2);
+	return 0;
+}
+
+static const struct vdn_net_transport_ops ops = {
+	.xlate = tp_xlate,
+	.vq_info = tp_vq_info,
+	.driver_features = tp_features,
+	.vq_irq = tp_irq,
+	.set_config = tp_set_config,
+};
+
+static struct rte_mempool *mp;
+
+static void base_opts(struct vdn_net_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	o->name = "t0";
+	o->packed = true;
+	o->features_off = 1ULL << VIRTIO_NET_F_CTRL_VQ;
+}
+
+static void test_create_checks(void)
+{
+	struct vdn_net_transport_ops bad = ops;
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev = NULL;
+	struct tp t;
+
+	memset(&t, 0, sizeof(t));
+	base_opts(&o);
+	CHECK_EQ(vdn_net_create_on(&o, NULL, &t, &dev), -EINVAL);
+	bad.xlate = NULL;
+	CHECK_EQ(vdn_net_create_on(&o, &bad, &t, &dev), -EINVAL);
+	bad = ops;
+	bad.vq_irq = NULL;
+	CHECK_EQ(vdn_net_create_on(&o, &bad, &t, &dev), -EINVAL);
+	/* a control queue needs a kick fd from the transport */
+	o.features_off = 0;
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), -EINVAL);
+	base_opts(&o);
+	o.mtu = 10;
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), -EINVAL);
+	CHECK(dev == NULL);
+}
+
+static struct rte_mbuf *frame(uint32_t len, uint8_t seed)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint8_t *p;
+
+	if (!m)
+		return NULL;
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i);
+	p[0] = 0x02; /* unicast destination: no filter question */
+	return m;
+}
+
+static int add(struct tp *t, int vq, const struct drv_seg *s)
+{
+	return t->packed ? pdrv_add(&t->pk[vq], s, 1) : drv_add(&t->split[vq], s, 1);
+}
+
+static bool used(struct tp *t, int vq, uint32_t *id, uint32_t *len)
+{
+	return t->packed ? pdrv_get_used(&t->pk[vq], id, len) : drv_get_used(&t->split[vq], id, len);
+}
+
+static void run_layout(bool packed)
+{
+	static struct tp t;
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	struct vdn_net_info info;
+	struct vdn_net_q_stats st;
+	struct rte_mbuf *pkts[4];
+	uint32_t id, len;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.packed = packed;
+	t.features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+		     (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
+	for (int q = 0; q < 2; q++) {
+		if (packed)
+			CHECK_EQ(pdrv_init(&t.pk[q], &t.a, 64, 0, true), 0);
+		else
+			CHECK_EQ(drv_init(&t.split[q], &t.a, 64, 0), 0);
+	}
+	t.ready[0] = t.ready[1] = true;
+	base_opts(&o);
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev)
+		return;
+	/* nothing runs before DRIVER_OK, and nothing was asked of the transport */
+	CHECK(!vdn_net_qp_running(dev, 0));
+	CHECK_EQ(t.info_calls, 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 4), 0);
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+	CHECK(vdn_net_qp_running(dev, 0));
+	CHECK(t.info_calls >= 2);
+	CHECK_EQ(vdn_net_info(dev, &info), 0);
+	CHECK_EQ(info.status, DRIVER_OK);
+	CHECK_EQ(info.features_driver, t.features);
+	CHECK(info.features_offered & (1ULL << VIRTIO_F_RING_PACKED));
+
+	/* driver TX -> host: header stripped, bytes intact, buffer returned */
+	uint64_t buf = arena_alloc(&t.a, 2048, 64);
+	uint8_t *p = arena_ptr(&t.a, buf);
+
+	memset(p, 0, HDR);
+	for (uint32_t i = 0; i < 60; i++)
+		p[HDR + i] = (uint8_t)(0x40 + i);
+	rc = add(&t, 1, &(struct drv_seg){ buf, HDR + 60, false });
+	CHECK(rc >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 4), 1);
+	CHECK_EQ(pkts[0]->pkt_len, 60);
+	CHECK(memcmp(rte_pktmbuf_mtod(pkts[0], uint8_t *), p + HDR, 60) == 0);
+	rte_pktmbuf_free(pkts[0]);
+	CHECK(used(&t, 1, &id, &len));
+	CHECK_EQ(id, (uint32_t)rc);
+	/* interrupts were left on by the driver: one per burst that used */
+	CHECK_EQ(t.irqs[1], 1);
+
+	/* host -> driver RX: header with num_buffers 1, then the frame */
+	uint64_t rbuf = arena_alloc(&t.a, 2048, 64);
+	uint8_t *rp = arena_ptr(&t.a, rbuf);
+
+	rc = add(&t, 0, &(struct drv_seg){ rbuf, 2048, true });
+	CHECK(rc >= 0);
+	pkts[0] = frame(100, 7);
+	pkts[1] = frame(100, 9); /* no second buffer: dropped, not written */
+	CHECK_EQ(vdn_net_enqueue_burst(dev, 0, pkts, 2), 1);
+	rte_pktmbuf_free(pkts[0]);
+	rte_pktmbuf_free(pkts[1]);
+	CHECK(used(&t, 0, &id, &len));
+	CHECK_EQ(id, (uint32_t)rc);
+	CHECK_EQ(len, HDR + 100);
+	CHECK_EQ(rp[10] | rp[11] << 8, 1); /* num_buffers */
+	CHECK_EQ(rp[HDR + 1], 8);
+	CHECK_EQ(t.irqs[0], 1);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.rx_packets, 1);
+	CHECK_EQ(st.tx_packets, 1);
+	CHECK_EQ(st.drop[VDN_NET_DROP_NO_BUF], 1);
+
+	/* config writes go to the transport, with a config interrupt */
+	CHECK_EQ(vdn_net_set_link(dev, true), 0);
+	CHECK_EQ(t.config_writes, 1);
+	CHECK_EQ(t.config_off, offsetof(struct virtio_net_config, status));
+	CHECK_EQ(t.config_val, VIRTIO_NET_S_LINK_UP);
+	CHECK(t.config_notify);
+
+	/* reset: the datapath stops touching driver memory */
+	CHECK_EQ(vdn_net_transport_status(dev, 0), 0);
+	CHECK(!vdn_net_qp_running(dev, 0));
+	rc = add(&t, 1, &(struct drv_seg){ buf, HDR + 60, false });
+	CHECK(rc >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 4), 0);
+	CHECK(!used(&t, 1, &id, &len));
+
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	arena_fini(&t.a);
+}
+
+static void test_split(void)
+{
+	run_layout(false);
+}
+
+static void test_packed(void)
+{
+	run_layout(true);
+}
+
+/* A transport that reports only one ring ready starts only that one. */
+static void test_partial_ready(void)
+{
+	static struct tp t;
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	struct rte_mbuf *pkts[2];
+
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.features = 1ULL << VIRTIO_F_VERSION_1;
+	CHECK_EQ(drv_init(&t.split[1], &t.a, 64, 0), 0);
+	t.ready[1] = true;
+	base_opts(&o);
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev)
+		return;
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+	CHECK(!vdn_net_qp_running(dev, 0)); /* RX ring not there */
+	pkts[0] = frame(64, 1);
+	CHECK_EQ(vdn_net_enqueue_burst(dev, 0, pkts, 1), 0);
+	rte_pktmbuf_free(pkts[0]);
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	arena_fini(&t.a);
+}
+
+int main(void)
+{
+	char *eal[] = { "test_net_transport", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
+			"--log-level", "3", NULL };
+
+	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	mp = rte_pktmbuf_pool_create("t", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (!mp) {
+		fprintf(stderr, "no mbuf pool\n");
+		return 1;
+	}
+	RUN(test_create_checks);
+	RUN(test_split);
+	RUN(test_packed);
+	RUN(test_partial_ready);
+	rte_eal_cleanup();
+	return check_report();
+}
