@@ -93,7 +93,7 @@ for i in $(seq "$DIMMS"); do
 	ok "DIMM $i plugged, replies continue ($(replies) so far)"
 done
 mon "info memory-devices"
-wait_for 20 grep -aq "id: dimm$DIMMS" "$MON.log" || fail "QEMU does not list dimm$DIMMS"
+wait_for 20 grep -aq "\"dimm$DIMMS\"" "$MON.log" || fail "QEMU does not list dimm$DIMMS"
 ok "QEMU lists $DIMMS DIMMs"
 inval=$(($(grep -c "vh0: invalidate IOVA" "$LOG") - inval0))
 [ "$inval" -ge "$DIMMS" ] || fail "vdnet saw $inval IOTLB invalidations for $DIMMS hot-plugs"
