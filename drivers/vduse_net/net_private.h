@@ -146,6 +146,11 @@ int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *rin
 int vdn_net_queues_start(struct vdn_net_dev *dev);
 void vdn_net_queues_stop(struct vdn_net_dev *dev);
 
+/* net_iotlb.c: lib/vduse IOTLB hooks (control thread) */
+void vdn_net_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last);
+void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last);
+int vdn_net_iotlb_quiesce(void *opaque);
+
 /* net_dev.c: what lib/vduse calls into (also for vdn_net_attach) */
 extern const struct vdn_vduse_ops vdn_net_vduse_ops;
 void vdn_net_vduse_log(void *opaque, int level, const char *msg);
@@ -156,11 +161,6 @@ void vdn_net_state_changed(struct vdn_net_dev *dev);
  * sets cfg's resume position.  -EOPNOTSUPP packed, -EFAULT unreadable,
  * -EIO the indexes are inconsistent. */
 int vdn_net_resume_pos(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring_cfg *cfg);
-/* net_iotlb.c: lib/vduse IOTLB hooks (control thread) */
-void vdn_net_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last);
-void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last);
-int vdn_net_iotlb_quiesce(void *opaque);
-
 /* The control queue's index for the driver that is there now. */
 static inline uint32_t vdn_net_cvq_index(const struct vdn_net_dev *dev)
 {
