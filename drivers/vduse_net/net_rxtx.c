@@ -53,12 +53,13 @@ static void vq_broken(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct vdn_
 		return;
 	vq->broken_seen = true;
 	q->st.vq_broken++;
+	q->st.chain_err[VDN_VRING_E_AVAIL_IDX]++; /* as lib/vring counts it: once */
 	vdn_vq_get_state(&vq->ring, &st);
+	/* short enough for vdn_net_logf()'s 256 bytes with the device name */
 	vdn_net_logf(dev, RTE_LOG_ERR,
-		     "vq %u (%s of queue pair %u): the driver's avail index is corrupt (more than "
-		     "%u entries outstanding after %u): queue stopped, other queues and devices "
-		     "unaffected; it resumes only when the driver resets the device (guest: reload "
-		     "virtio_net or restart the VMM; container: vdpa dev del + add)",
+		     "vq %u (%s, pair %u): avail index corrupt (over %u outstanding after %u): queue "
+		     "stopped until the driver resets the device (VM: reload its virtio_net; "
+		     "container: vdpa dev del + add)",
 		     vq->index, vq->index & 1 ? "tx" : "rx", vq->index / 2, vq->ring.split.num,
 		     st.last_avail_idx);
 }

@@ -9,8 +9,9 @@
  * loop that does not end.
  *
  * Input: struct fz_hdr, hdr.nops operation bytes, then the arena image.
- * The ring layout is chosen by fz_hdr.type; 0 = split.  A packed ring gets
- * its own layout function next to split_cfg() and an entry in layouts[].
+ * The ring layout is chosen by fz_hdr.type; 0 = split, the only one: packed
+ * rings differ in more than layout (ids, laps, refills) and have their own
+ * target, fuzz_vring_packed.c.
  */
 #include <errno.h>
 #include <string.h>

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_mbuf.h>
@@ -27,9 +29,10 @@
 struct tp {
 	struct arena a;
 	bool packed;
-	struct drv_ring split[2];   /* vq 0: driver RX, vq 1: driver TX */
+	struct drv_ring split[4];   /* vq 0: driver RX, vq 1: driver TX, 2..3: see test */
 	struct drv_packed pk[2];
-	bool ready[2];
+	bool ready[4];
+	int kickfd;
 	uint64_t features;
 	unsigned int info_calls, irqs[2], config_writes;
 	uint32_t config_off;
@@ -48,11 +51,11 @@ static int tp_vq_info(void *ctx, uint32_t index, struct vdn_net_vq_info *info)
 	struct vdn_vring_cfg cfg;
 
 	t->info_calls++;
-	if (index > 1)
+	if (index > 3)
 		return -EINVAL;
 	if (!t->ready[index])
 		return 0;
-	if (t->packed)
+	if (t->packed && index < 2)
 		pdrv_cfg(&t->pk[index], &cfg);
 	else
 		drv_cfg(&t->split[index], &cfg);
@@ -61,7 +64,7 @@ static int tp_vq_info(void *ctx, uint32_t index, struct vdn_net_vq_info *info)
 	info->avail_iova = cfg.avail_iova;
 	info->used_iova = cfg.used_iova;
 	info->ready = true;
-	info->packed = t->packed;
+	info->packed = t->packed && index < 2;
 	info->last_avail_idx = cfg.last_avail_idx;
 	info->avail_wrap = cfg.avail_wrap;
 	info->last_used_idx = cfg.last_used_idx;
@@ -95,12 +98,19 @@ static int tp_set_config(void *ctx, uint32_t off, const void *buf, uint32_t len,
 	return 0;
 }
 
+static int tp_kickfd(void *ctx, uint32_t index)
+{
+	(void)index;
+	return ((struct tp *)ctx)->kickfd;
+}
+
 static const struct vdn_net_transport_ops ops = {
 	.xlate = tp_xlate,
 	.vq_info = tp_vq_info,
 	.driver_features = tp_features,
 	.vq_irq = tp_irq,
 	.set_config = tp_set_config,
+	.vq_kickfd = tp_kickfd,
 };
 
 static struct rte_mempool *mp;
@@ -130,8 +140,10 @@ static void test_create_checks(void)
 	bad.vq_irq = NULL;
 	CHECK_EQ(vdn_net_create_on(&o, &bad, &t, &dev), -EINVAL);
 	/* a control queue needs a kick fd from the transport */
+	bad = ops;
+	bad.vq_kickfd = NULL;
 	o.features_off = 0;
-	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), -EINVAL);
+	CHECK_EQ(vdn_net_create_on(&o, &bad, &t, &dev), -EINVAL);
 	base_opts(&o);
 	o.mtu = 10;
 	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), -EINVAL);
@@ -425,6 +437,62 @@ static void test_partial_ready(void)
 	arena_fini(&t.a);
 }
 
+/*
+ * A device offering 2 pairs + CTRL_VQ + MQ, and a driver that takes CTRL_VQ
+ * but not MQ: it has one pair, and vq 2 is its control queue (virtio 5.1.2),
+ * not the second pair's RX ring.  A command there is executed and acked.
+ */
+static void test_cvq_without_mq(void)
+{
+	static struct tp t;
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	uint32_t id, len;
+
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.kickfd = eventfd(0, EFD_NONBLOCK);
+	CHECK(t.kickfd >= 0);
+	t.features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_CTRL_VQ) |
+		     (1ULL << VIRTIO_NET_F_CTRL_RX);
+	for (int q = 0; q < 3; q++) {
+		CHECK_EQ(drv_init(&t.split[q], &t.a, 64, 0), 0);
+		t.ready[q] = true;
+	}
+	base_opts(&o);
+	o.packed = false;
+	o.features_off = 0;
+	o.queue_pairs = 2;
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev)
+		return;
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+	CHECK(vdn_net_qp_running(dev, 0));
+	CHECK(!vdn_net_qp_running(dev, 1)); /* the driver has no second pair */
+
+	/* VIRTIO_NET_CTRL_RX_PROMISC on, on vq 2: header, data, ack */
+	uint64_t cmd = arena_alloc(&t.a, 64, 8);
+	uint8_t *c = arena_ptr(&t.a, cmd);
+
+	c[0] = VIRTIO_NET_CTRL_RX;
+	c[1] = VIRTIO_NET_CTRL_RX_PROMISC;
+	c[2] = 1;
+	c[3] = 0xee; /* ack, to be overwritten */
+	int head = drv_add(&t.split[2], (struct drv_seg[]){ { cmd, 2, false }, { cmd + 2, 1, false },
+							   { cmd + 3, 1, true } }, 3);
+	CHECK(head >= 0);
+	CHECK(eventfd_write(t.kickfd, 1) == 0);
+	CHECK(vdn_net_ctrl_handle(dev) >= 0);
+	CHECK(drv_get_used(&t.split[2], &id, &len));
+	CHECK_EQ(id, (uint32_t)head);
+	CHECK_EQ(c[3], VIRTIO_NET_OK);
+
+	CHECK_EQ(vdn_net_transport_status(dev, 0), 0);
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	close(t.kickfd);
+	arena_fini(&t.a);
+}
+
 int main(void)
 {
 	char *eal[] = { "test_net_transport", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
@@ -443,6 +511,7 @@ int main(void)
 	RUN(test_split);
 	RUN(test_packed);
 	RUN(test_partial_ready);
+	RUN(test_cvq_without_mq);
 	RUN(test_ahead_split);
 	RUN(test_ahead_packed);
 	rte_eal_cleanup();

@@ -9,12 +9,15 @@
  * spec allows and still serves well-formed buffers.
  *
  *   hostile_vhost /dev/vhost-vdpa-N [PHASE...]
- *   phases: tx rx cvq broken (default: all; cvq only if CTRL_VQ is offered)
+ *   phases: tx rx cvq status broken (default: all; cvq only if CTRL_VQ is
+ *   offered)
  *
  * rx needs frames arriving on the device's port while it runs.  Prints one
  * "ok:" line per check and "good-tx-frames N" (frames of ethertype 0x88b5
  * from 02:00:00:00:00:66 it made the device transmit); exit 0 = every check
- * passed, 1 = a check failed, 2 = setup failed.
+ * passed, 1 = a check failed, 2 = setup failed.  "bad-chains-sent N": the
+ * malformed chains it put on the TX and RX queues, each of which the
+ * device must count as a bad-chain drop.
  */
 #include <endian.h>
 #include <errno.h>
@@ -65,7 +68,7 @@ static struct vq vqs[3];
 static unsigned int nvq = 2;
 static uint64_t features;
 static bool mapped;
-static unsigned int failures, good_tx;
+static unsigned int failures, good_tx, bad_sent;
 
 #define CHECK(cond, ...)                                                  \
 	do {                                                              \
@@ -324,6 +327,7 @@ static void tx_expect_back(const char *what, uint16_t head)
 	bool got;
 
 	publish(q, head);
+	bad_sent++;
 	got = next_used(q, TIMEOUT_MS, &id, &len);
 	CHECK(got && id == head && len == 0, "tx %s: returned as used, length 0 (id %u len %u%s)",
 	      what, id, len, got ? "" : ", timed out");
@@ -429,6 +433,7 @@ static void phase_tx(void)
 	/* a head the driver cannot own: consumed, nothing to give back */
 	q->avail->ring[q->avail_idx % QSZ] = htole16(999);
 	q->avail_idx++;
+	bad_sent++;
 	__atomic_store_n(&q->avail->idx, htole16(q->avail_idx), __ATOMIC_RELEASE);
 	CHECK(tx_good("head index 999"), "tx head 999: skipped, the queue goes on");
 	/* the used ring must not have produced an entry for it */
@@ -445,6 +450,7 @@ static void rx_expect(const char *what, uint16_t head, bool good)
 	bool got;
 
 	publish(q, head);
+	bad_sent += !good;
 	got = next_used(q, 30000, &id, &len);
 	if (good)
 		CHECK(got && id == head && len > sizeof(struct virtio_net_hdr_v1),
@@ -545,6 +551,53 @@ static void phase_cvq(void)
 	CHECK(a == VIRTIO_NET_OK, "cvq: still serves a good command (%d)", a);
 }
 
+/* --- status writes out of order, rings outside the map -------------------- */
+
+static void try_status(uint8_t st)
+{
+	/* vhost-vdpa refuses some transitions itself; either way is fine */
+	(void)ioctl(fd, VHOST_VDPA_SET_STATUS, &st);
+}
+
+static void phase_status(void)
+{
+	const uint8_t basic = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	struct vhost_vring_addr addr;
+	uint8_t st;
+
+	/* DRIVER_OK straight after a reset: no features, no rings */
+	try_status(0);
+	try_status(VIRTIO_CONFIG_S_DRIVER_OK);
+	/* every bit, FAILED and NEEDS_RESET included */
+	try_status(0);
+	try_status(0xff);
+	try_status(0);
+	bring_up();
+	CHECK(tx_good("out-of-order status writes"), "status: DRIVER_OK alone, then 0xff, then a reset: the device serves again");
+
+	/* a TX ring placed outside the IOTLB map: DRIVER_OK must be refused
+	 * (the device cannot start the queue), not crash anything */
+	try_status(0);
+	try_status(basic);
+	if (ioctl(fd, VHOST_SET_FEATURES, &features))
+		die("VHOST_SET_FEATURES");
+	try_status(basic | VIRTIO_CONFIG_S_FEATURES_OK);
+	for (unsigned int i = 0; i < nvq; i++)
+		vq_setup(&vqs[i], i);
+	memset(&addr, 0, sizeof(addr));
+	addr.index = 1;
+	addr.desc_user_addr = IOVA_HOLE;
+	addr.avail_user_addr = vqs[1].avail_iova;
+	addr.used_user_addr = vqs[1].used_iova;
+	if (ioctl(fd, VHOST_SET_VRING_ADDR, &addr))
+		die("VHOST_SET_VRING_ADDR");
+	try_status(basic | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	st = get_status();
+	CHECK(!(st & VIRTIO_CONFIG_S_DRIVER_OK), "status: descriptor table outside the map: DRIVER_OK refused (status 0x%x)", st);
+	bring_up();
+	CHECK(tx_good("a ring outside the map"), "status: after a reset the device serves again");
+}
+
 /* --- a corrupt avail index: the queue stops until the driver resets ------ */
 
 static void phase_broken(void)
@@ -577,6 +630,7 @@ static void phase_broken(void)
 int main(int argc, char **argv)
 {
 	bool all = argc < 3;
+	int nphases = 5;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s /dev/vhost-vdpa-N [tx|rx|cvq|broken...]\n", argv[0]);
@@ -585,8 +639,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	open_dev(argv[1]);
 	printf("features 0x%llx, %u queues\n", (unsigned long long)features, nvq);
-	for (int i = all ? 0 : 2; i < (all ? 4 : argc); i++) {
-		static const char *const phases[] = { "tx", "rx", "cvq", "broken" };
+	for (int i = all ? 0 : 2; i < (all ? nphases : argc); i++) {
+		static const char *const phases[] = { "tx", "rx", "cvq", "status", "broken" };
 		const char *p = all ? phases[i] : argv[i];
 
 		printf("--- phase %s\n", p);
@@ -598,12 +652,15 @@ int main(int argc, char **argv)
 			phase_cvq();
 		else if (!strcmp(p, "cvq"))
 			printf("cvq: not negotiated (the device offers no CTRL_VQ): phase not run\n");
+		else if (!strcmp(p, "status"))
+			phase_status();
 		else if (!strcmp(p, "broken"))
 			phase_broken();
 		else
 			fprintf(stderr, "unknown phase %s\n", p);
 	}
 	printf("good-tx-frames %u\n", good_tx);
+	printf("bad-chains-sent %u\n", bad_sent);
 	printf("%u check(s) failed\n", failures);
 	set_status(0);
 	close(fd);
