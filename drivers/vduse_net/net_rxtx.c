@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
-#include <rte_log.h>
 #include <rte_byteorder.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 

@@ -4,9 +4,11 @@
  * option checks, DRIVER_OK starting exactly the rings the transport reports,
  * packets both ways through split and packed rings in plain memory,
  * interrupts and config writes reaching the transport, reset stopping the
- * datapath.
+ * datapath; malformed chains and a corrupt avail index counted and logged.
  */
+#include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -493,6 +495,126 @@ static void test_cvq_without_mq(void)
 	arena_fini(&t.a);
 }
 
+struct logbook {
+	unsigned int n;
+	char last[256];
+};
+
+static void log_cb(void *opaque, int level, const char *msg)
+{
+	struct logbook *lb = opaque;
+
+	(void)level;
+	if (strstr(msg, "avail index corrupt")) {
+		lb->n++;
+		snprintf(lb->last, sizeof(lb->last), "%s", msg);
+	}
+}
+
+/* A TX frame of 60 bytes behind a zeroed header, at a fresh buffer. */
+static int tx_frame(struct tp *t)
+{
+	uint64_t b = arena_alloc(&t->a, 128, 64);
+
+	memset(arena_ptr(&t->a, b), 0, HDR + 60);
+	return drv_add(&t->split[1], &(struct drv_seg){ b, HDR + 60, false }, 1);
+}
+
+/*
+ * Malformed chains counted by reason; a corrupt avail index stops the queue,
+ * is counted and logged once however often the datapath polls, and a driver
+ * reset (fresh rings, DRIVER_OK) brings the queue back.
+ */
+static void test_broken_queue(void)
+{
+	static struct tp t;
+	static struct logbook lb;
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	struct vdn_net_q_stats st;
+	struct rte_mbuf *pkts[4];
+	uint32_t id, len;
+	int h;
+
+	memset(&t, 0, sizeof(t));
+	memset(&lb, 0, sizeof(lb));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.features = 1ULL << VIRTIO_F_VERSION_1;
+	for (int q = 0; q < 2; q++)
+		CHECK_EQ(drv_init(&t.split[q], &t.a, 64, 0), 0);
+	t.ready[0] = t.ready[1] = true;
+	base_opts(&o);
+	o.log = log_cb;
+	o.log_opaque = &lb;
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev)
+		return;
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+
+	/* a zero-length descriptor: lib/vring's reason, and a bad-chain drop */
+	uint64_t b = arena_alloc(&t.a, 256, 64);
+	h = drv_add(&t.split[1], &(struct drv_seg){ b, 0, false }, 1);
+	CHECK(h >= 0);
+	/* a writable buffer on the transmit queue: the model's own refusal */
+	memset(arena_ptr(&t.a, b), 0, HDR + 60);
+	h = drv_add(&t.split[1], (struct drv_seg[]){ { b, HDR + 60, false }, { b + 128, 64, true } }, 2);
+	CHECK(h >= 0);
+	CHECK(tx_frame(&t) >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 4), 1);
+	rte_pktmbuf_free(pkts[0]);
+	for (int k = 0; k < 3; k++)
+		CHECK(drv_get_used(&t.split[1], &id, &len));
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.drop[VDN_NET_DROP_BAD_CHAIN], 2);
+	CHECK_EQ(st.chain_err[VDN_VRING_E_ZERO_LEN], 1);
+	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
+		if (r != VDN_VRING_E_ZERO_LEN)
+			CHECK_EQ(st.chain_err[r], 0);
+	CHECK_EQ(st.vq_broken, 0);
+
+	/* the driver claims 100 more entries than a 64-entry ring holds */
+	CHECK(tx_frame(&t) >= 0);
+	t.split[1].avail->idx = htole16((uint16_t)(le16toh(t.split[1].avail->idx) + 100));
+	for (int k = 0; k < 5; k++)
+		CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 4), 0);
+	CHECK(!drv_get_used(&t.split[1], &id, &len));
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.vq_broken, 1);
+	CHECK_EQ(st.chain_err[VDN_VRING_E_AVAIL_IDX], 1);
+	CHECK_EQ(lb.n, 1);
+	CHECK(strstr(lb.last, "t0: vq 1 (tx, pair 0): avail index corrupt") != NULL);
+	CHECK(strstr(lb.last, "resets the device") != NULL);
+	/* a sane index again is not believed: the frame stays unconsumed */
+	t.split[1].avail->idx = htole16((uint16_t)(le16toh(t.split[1].avail->idx) - 100));
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 4), 0);
+	CHECK(!drv_get_used(&t.split[1], &id, &len));
+	/* RX goes on: it is another ring */
+	uint64_t rb = arena_alloc(&t.a, 2048, 64);
+	CHECK(drv_add(&t.split[0], &(struct drv_seg){ rb, 2048, true }, 1) >= 0);
+	pkts[0] = frame(64, 3);
+	CHECK_EQ(vdn_net_enqueue_burst(dev, 0, pkts, 1), 1);
+	rte_pktmbuf_free(pkts[0]);
+
+	/* the driver resets and starts over on fresh rings */
+	CHECK_EQ(vdn_net_transport_status(dev, 0), 0);
+	CHECK_EQ(drv_init(&t.split[1], &t.a, 64, 0), 0);
+	CHECK_EQ(drv_init(&t.split[0], &t.a, 64, 0), 0);
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+	h = tx_frame(&t);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 4), 1);
+	rte_pktmbuf_free(pkts[0]);
+	CHECK(drv_get_used(&t.split[1], &id, &len));
+	CHECK_EQ(id, (uint32_t)h);
+	/* counters keep the history; a new breakage is said again */
+	t.split[1].avail->idx = htole16((uint16_t)(le16toh(t.split[1].avail->idx) - 1));
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 4), 0);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.vq_broken, 2);
+	CHECK_EQ(lb.n, 2);
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	arena_fini(&t.a);
+}
+
 int main(void)
 {
 	char *eal[] = { "test_net_transport", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
@@ -514,6 +636,7 @@ int main(void)
 	RUN(test_cvq_without_mq);
 	RUN(test_ahead_split);
 	RUN(test_ahead_packed);
+	RUN(test_broken_queue);
 	rte_eal_cleanup();
 	return check_report();
 }
