@@ -60,7 +60,9 @@ cat "$MON.out" >"$MON.log" &
 CATPID=$!
 # guest RAM in a shared memfd as examples/vm/start-vm.sh does, plus slots
 # for DIMMs; memhp_default_state=online lets the guest use them too
-qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 1 \
+# cx16=off, single-threaded TCG: nested TCG mis-emulates the guest kernel's
+# cmpxchg16b now and then (SLUB oopses in early boot, flags garbage)
+qemu-system-x86_64 -accel tcg,thread=single -cpu max,cx16=off -smp 1 \
 	-m 256M,slots=$DIMMS,maxmem=$((256 + 128 * DIMMS))M \
 	-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
 	-netdev "vhost-vdpa,vhostdev=$VHOST,id=vdn0" -device virtio-net-pci,netdev=vdn0,romfile= \
