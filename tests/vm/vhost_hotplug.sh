@@ -17,8 +17,8 @@ MAC=02:00:00:00:00:32
 COUNT=40
 COUNT2=100
 DIMMS=3
-# MemTotal once the DIMMs are online: boot memory shows as ~230 MB of 256
-MEMKB=$((DIMMS * 128 * 1024 + 200 * 1024))
+# how much MemTotal must grow once the guest has onlined the DIMMs
+MEMKB=$((DIMMS * 128 * 1024 * 9 / 10))
 L2_CONSOLE=/tmp/l2-console.log
 MON=/tmp/l2-mon
 VMLINUZ=${1:-$VDN_REPO/.cache/kernel-$VDN_KERNEL/root/boot/vmlinuz-$VDN_KERNEL}
@@ -60,7 +60,9 @@ cat "$MON.out" >"$MON.log" &
 CATPID=$!
 # guest RAM in a shared memfd as examples/vm/start-vm.sh does, plus slots
 # for DIMMs; memhp_default_state=online lets the guest use them too
-qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 1 \
+# cx16=off, single-threaded TCG: nested TCG mis-emulates the guest kernel's
+# cmpxchg16b now and then (SLUB oopses in early boot, flags garbage)
+qemu-system-x86_64 -accel tcg,thread=single -cpu max,cx16=off -smp 1 \
 	-m 256M,slots=$DIMMS,maxmem=$((256 + 128 * DIMMS))M \
 	-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
 	-netdev "vhost-vdpa,vhostdev=$VHOST,id=vdn0" -device virtio-net-pci,netdev=vdn0,romfile= \
@@ -101,7 +103,7 @@ ok "$inval IOTLB invalidations while the driver ran"
 
 step "the guest uses the new memory: vdnet maps it, old mappings are gone"
 online() { grep -aq "VDN-L2: memory" "$L2_CONSOLE"; }
-wait_for 120 online || fail "the guest did not online the DIMMs (MemTotal < $MEMKB kB)"
+wait_for 120 online || fail "the guest did not online the DIMMs (MemTotal grew < $MEMKB kB)"
 grep -a "VDN-L2: memory" "$L2_CONSOLE" | tail -1
 wait_for 200 got_replies $((COUNT + COUNT2 * 3 / 4)) ||
 	fail "ping replies stopped after the DIMMs came online ($(replies))"
