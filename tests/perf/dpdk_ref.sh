@@ -14,6 +14,7 @@
 # stats, averaged over S one-second samples after one of warm-up; the
 # forwarding totals of both processes must add up or there is no result.
 #   dpdk_ref.sh [--seconds S] split|packed 64|1518 tx|rx
+# $DPDK_REF_VU_ARGS: more virtio_user devargs (e.g. in_order=0).
 # Prints `RUN <layout> <size> <dir> mpps=X`; exit 77 without dpdk-testpmd,
 # 1 when the run failed or did not check out.
 set -u
@@ -62,6 +63,8 @@ nullarg="net_null0,size=$size"
 [ "$dir" = tx ] && nullarg="$nullarg,no-rx=1"
 vuarg="net_virtio_user0,path=$tmp/vhost.sock,queue_size=256"
 [ "$layout" = packed ] && vuarg="$vuarg,packed_vq=1"
+# e.g. DPDK_REF_VU_ARGS=in_order=0: the features our device offers
+[ -n "${DPDK_REF_VU_ARGS:-}" ] && vuarg="$vuarg,$DPDK_REF_VU_ARGS"
 mode=rxonly
 [ "$dir" = tx ] && mode=txonly
 
