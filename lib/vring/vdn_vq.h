@@ -29,7 +29,8 @@
  *   RING_EVENT_FLAGS_ENABLE / DISABLE, and DESC with EVENT_IDX.
  *
  * Neither layout requires VIRTIO_F_IN_ORDER: completions may come in any
- * order.
+ * order.  With cfg->in_order the ring puts them back in pop order (and may
+ * batch them, cfg->in_order_batch); see struct vdn_vring_cfg.
  */
 #ifndef VDN_VQ_H
 #define VDN_VQ_H
@@ -72,6 +73,7 @@ struct vdn_vring_packed {
 	void *xlate_ctx;
 	uint64_t *journal;       /* cfg->journal */
 	struct vdn_vring_stats stats;
+	struct vdn_vring_order order;
 	struct {
 		uint16_t id;     /* UINT16_MAX: the pop had no valid id */
 		uint16_t ndesc;

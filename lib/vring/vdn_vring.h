@@ -81,7 +81,8 @@ struct vdn_vring_stats {
  * suppression, used_iova = device event suppression; the resume point is
  * last_avail_idx + avail_wrap and last_used_idx + used_wrap (VDUSE's
  * vduse_vq_state_packed).  Both wrap counters are 1 (true) on a fresh
- * queue.  VIRTIO_F_IN_ORDER is not required by either layout.
+ * queue.  VIRTIO_F_IN_ORDER is not required by either layout; with it
+ * (in_order) the ring completes chains in pop order itself.
  */
 struct vdn_vring_cfg {
 	uint16_t num;            /* queue size: split a power of two, packed any;
@@ -102,6 +103,37 @@ struct vdn_vring_cfg {
 	 * that outlives the process (a shared file mapping), so that the next
 	 * process can resume exactly (vdn_vring_packed_recover) */
 	uint64_t *journal;
+	/* VIRTIO_F_IN_ORDER negotiated: used entries go out in the order the
+	 * chains were popped, whatever order the caller pushes them in (a
+	 * push is held until every chain popped before it is pushed; a
+	 * rejected chain waits its turn too).  At most VDN_VRING_ORDER_MAX
+	 * chains may be in flight: pop then reports an empty ring. */
+	bool in_order;
+	/* With in_order: a run of zero-length completions staged in one
+	 * flush is written as ONE used entry carrying the run's last id
+	 * (split: used idx still moves by the run's length; packed: the
+	 * ring position skips the run's descriptors), as 2.7.9 / 2.8.20
+	 * allow.  Only for queues whose driver ignores used lengths (a
+	 * virtio-net TX queue): a skipped entry's length is never written.
+	 * Ignored on a packed ring given a journal. */
+	bool in_order_batch;
+};
+
+/* Most chains an in-order ring keeps in flight (popped, not yet used). */
+#define VDN_VRING_ORDER_MAX 256
+
+/* The pop order of chains in flight on an in-order ring; private. */
+struct vdn_vring_order {
+	bool on;
+	bool batch;
+	bool run;                 /* the last entry written this flush is a
+	                           * zero-length one a later one may replace */
+	uint16_t run_pos;         /* where it is (split: used idx; packed: slot) */
+	uint16_t first;           /* slot of the oldest chain in flight */
+	uint16_t n;               /* chains in flight */
+	uint16_t id[VDN_VRING_ORDER_MAX];
+	uint32_t len[VDN_VRING_ORDER_MAX];
+	bool done[VDN_VRING_ORDER_MAX];
 };
 
 /* The ring state.  Callers allocate it (no allocation inside); fields are
@@ -128,6 +160,7 @@ struct vdn_vring {
 	vdn_vring_xlate_fn xlate;
 	void *xlate_ctx;
 	struct vdn_vring_stats stats;
+	struct vdn_vring_order order;
 };
 
 /*

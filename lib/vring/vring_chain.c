@@ -190,6 +190,9 @@ int vdn_vring_pop(struct vdn_vring *vr, struct vdn_chain *c)
 {
 	uint16_t head;
 
+	/* An in-order ring tracks a bounded number of chains in flight. */
+	if (__builtin_expect(order_full(&vr->order), 0))
+		return 0;
 	/* Re-read avail->idx only once the entries seen last time are used
 	 * up: it is the one cache line the driver keeps writing. */
 	if (vr->avail_idx == vr->last_avail_idx || vr->broken) {
@@ -214,6 +217,8 @@ int vdn_vring_pop(struct vdn_vring *vr, struct vdn_chain *c)
 		vr->skipped++;
 		return -EBADMSG;
 	}
+	if (vr->order.on)
+		order_add(&vr->order, head);
 	if (__builtin_expect(pop_single(vr, head, c), 1)) {
 		vr->stats.popped++;
 		return 1;
@@ -227,4 +232,6 @@ void vdn_vring_unpop(struct vdn_vring *vr, uint16_t n)
 	 * the cached avail idx stays ahead of the rewound position. */
 	vr->last_avail_idx -= n;
 	vr->stats.popped -= n;
+	if (vr->order.on)
+		order_drop(&vr->order, n);
 }

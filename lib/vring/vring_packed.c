@@ -70,6 +70,8 @@ int vdn_vring_packed_init(struct vdn_vring_packed *vp, const struct vdn_vring_cf
 	vp->pub_pos = vp->used_pos;
 	vp->pub_wrap = vp->used_wrap;
 	vp->journal = cfg->journal;
+	/* Recovery reads one entry per chain back from the ring. */
+	order_init(&vp->order, cfg->in_order, cfg->in_order_batch && !cfg->journal);
 	if (vp->journal) {
 		uint16_t u = pk_seq(vp->used_pos, vp->used_wrap);
 
@@ -94,14 +96,23 @@ int vdn_vring_packed_avail_count(struct vdn_vring_packed *vp)
 	return n;
 }
 
-void vdn_vring_packed_push(struct vdn_vring_packed *vp, uint16_t id, uint32_t len)
+static inline void used_write(struct vdn_vring_packed *vp, uint16_t id, uint32_t len)
 {
+	struct vdn_vring_order *o = &vp->order;
+	uint16_t ndesc = vp->id_ndesc[id], flags;
 	struct vring_packed_desc *d;
-	uint16_t ndesc, flags;
 
-	if (id >= vp->num || !(ndesc = vp->id_ndesc[id]))
-		return;
 	vp->id_ndesc[id] = 0;
+	if (o->batch && !len && o->run) {
+		/* One used descriptor for the run, carrying its last id; the
+		 * driver works out from the id how far to skip (2.8.20). */
+		le16_store(&pk_ring(vp)[o->run_pos].id, id, __ATOMIC_RELAXED);
+		vp->batch_desc += ndesc;
+		pk_advance(&vp->used_pos, &vp->used_wrap, ndesc, vp->num);
+		return;
+	}
+	o->run = o->batch && !len;
+	o->run_pos = vp->used_pos;
 	d = &pk_ring(vp)[vp->used_pos];
 	if (vp->journal) {
 		/* before the entry: a word that claims an entry not (wholly)
@@ -140,10 +151,26 @@ void vdn_vring_packed_push(struct vdn_vring_packed *vp, uint16_t id, uint32_t le
 	pk_advance(&vp->used_pos, &vp->used_wrap, ndesc, vp->num);
 }
 
+void vdn_vring_packed_push(struct vdn_vring_packed *vp, uint16_t id, uint32_t len)
+{
+	if (id >= vp->num || !vp->id_ndesc[id])
+		return;
+	if (vp->order.on) {
+		if (!order_done(&vp->order, id, len))
+			return;
+		while (order_take(&vp->order, &id, &len))
+			used_write(vp, id, len);
+		return;
+	}
+	used_write(vp, id, len);
+}
+
 void vdn_vring_packed_flush(struct vdn_vring_packed *vp)
 {
 	uint32_t moved;
 
+	/* A published entry is the driver's: no later chain may join it. */
+	vp->order.run = false;
 	if (!vp->batch_n)
 		return;
 	/* Release: ids, lengths and the later entries' flags before this. */

@@ -57,6 +57,8 @@ static void record(struct vdn_vring_packed *vp, uint16_t id, uint16_t ndesc)
 	vp->hist[slot].ndesc = ndesc;
 	if (vp->hist_n < VDN_VRING_PACKED_UNPOP_MAX)
 		vp->hist_n++;
+	if (vp->order.on && id != PK_NO_ID)
+		order_add(&vp->order, id);
 }
 
 /*
@@ -174,8 +176,12 @@ int vdn_vring_packed_pop(struct vdn_vring_packed *vp, struct vdn_chain *c)
 {
 	const struct vring_packed_desc *d = &pk_ring(vp)[vp->avail_pos];
 	/* Acquire: the driver stores the first descriptor's flags last. */
-	uint16_t flags = le16_load(&d->flags, __ATOMIC_ACQUIRE);
+	uint16_t flags;
 
+	/* An in-order ring tracks a bounded number of chains in flight. */
+	if (__builtin_expect(order_full(&vp->order), 0))
+		return 0;
+	flags = le16_load(&d->flags, __ATOMIC_ACQUIRE);
 	if (!pk_is_avail(flags, vp->avail_wrap))
 		return 0;
 	if (!(flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) &&
@@ -194,8 +200,11 @@ void vdn_vring_packed_unpop(struct vdn_vring_packed *vp, uint16_t n)
 		uint16_t slot = --vp->hist_head % VDN_VRING_PACKED_UNPOP_MAX;
 
 		pk_retreat(&vp->avail_pos, &vp->avail_wrap, vp->hist[slot].ndesc, vp->num);
-		if (vp->hist[slot].id != PK_NO_ID)
+		if (vp->hist[slot].id != PK_NO_ID) {
 			vp->id_ndesc[vp->hist[slot].id] = 0;
+			if (vp->order.on)
+				order_drop(&vp->order, 1);
+		}
 	}
 	vp->hist_n -= n;
 	vp->stats.popped -= n;

@@ -86,4 +86,67 @@ static inline void desc_decode(const void *p, struct desc *d)
 	d->next = le16toh(raw.next);
 }
 
+/*
+ * In-order rings (VIRTIO_F_IN_ORDER): the chains in flight in pop order.
+ * The driver reads used entries assuming that order, so a push that comes
+ * early (a rejected chain after good ones still being filled, say) is held
+ * until everything popped before it is pushed too.
+ */
+static inline void order_init(struct vdn_vring_order *o, bool on, bool batch)
+{
+	memset(o, 0, sizeof(*o));
+	o->on = on;
+	o->batch = on && batch;
+}
+
+static inline bool order_full(const struct vdn_vring_order *o)
+{
+	return o->on && o->n == VDN_VRING_ORDER_MAX;
+}
+
+static inline void order_add(struct vdn_vring_order *o, uint16_t id)
+{
+	uint16_t s = (uint16_t)((o->first + o->n) % VDN_VRING_ORDER_MAX);
+
+	o->id[s] = id;
+	o->done[s] = false;
+	o->n++;
+}
+
+/* Forget the n latest pops (unpop). */
+static inline void order_drop(struct vdn_vring_order *o, uint16_t n)
+{
+	o->n = (uint16_t)(n < o->n ? o->n - n : 0);
+}
+
+/* Mark the oldest not yet pushed chain with this id as pushed.  False if
+ * no such chain is in flight. */
+static inline bool order_done(struct vdn_vring_order *o, uint16_t id, uint32_t len)
+{
+	for (uint16_t k = 0; k < o->n; k++) {
+		uint16_t s = (uint16_t)((o->first + k) % VDN_VRING_ORDER_MAX);
+
+		if (o->id[s] == id && !o->done[s]) {
+			o->done[s] = true;
+			o->len[s] = len;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Take the oldest chain in flight if it has been pushed. */
+static inline bool order_take(struct vdn_vring_order *o, uint16_t *id, uint32_t *len)
+{
+	uint16_t s = o->first;
+
+	if (!o->n || !o->done[s])
+		return false;
+	*id = o->id[s];
+	*len = o->len[s];
+	o->first = (uint16_t)((s + 1) % VDN_VRING_ORDER_MAX);
+	o->n--;
+	return true;
+}
+
 #endif

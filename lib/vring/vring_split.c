@@ -81,6 +81,7 @@ int vdn_vring_init(struct vdn_vring *vr, const struct vdn_vring_cfg *cfg)
 	vr->avail_idx = cfg->last_avail_idx;
 	vr->shadow_used_idx = cfg->last_avail_idx;
 	vr->used_idx = cfg->last_avail_idx;
+	order_init(&vr->order, cfg->in_order, cfg->in_order_batch);
 	/* Whatever a previous owner left in used->flags / avail_event could
 	 * suppress the driver's first kick; start from a known state. */
 	vdn_vring_set_notify(vr, true);
@@ -113,17 +114,43 @@ int vdn_vring_avail_count(struct vdn_vring *vr)
 	return n;
 }
 
-void vdn_vring_push(struct vdn_vring *vr, uint16_t head, uint32_t len)
+static inline void used_write(struct vdn_vring *vr, uint16_t head, uint32_t len)
 {
-	struct vring_used_elem *e = &ring_used(vr)->ring[vr->shadow_used_idx & vr->mask];
+	struct vdn_vring_order *o = &vr->order;
+	struct vring_used_elem *e;
 
+	if (o->batch && !len && o->run) {
+		/* One entry for the run, carrying its last id; the index
+		 * still counts every chain (2.7.9). */
+		e = &ring_used(vr)->ring[o->run_pos & vr->mask];
+		le32_store(&e->id, head);
+		vr->shadow_used_idx++;
+		return;
+	}
+	e = &ring_used(vr)->ring[vr->shadow_used_idx & vr->mask];
 	le32_store(&e->id, head);
 	le32_store(&e->len, len);
+	o->run = o->batch && !len;
+	o->run_pos = vr->shadow_used_idx;
 	vr->shadow_used_idx++;
+}
+
+void vdn_vring_push(struct vdn_vring *vr, uint16_t head, uint32_t len)
+{
+	if (vr->order.on) {
+		if (!order_done(&vr->order, head, len))
+			return;
+		while (order_take(&vr->order, &head, &len))
+			used_write(vr, head, len);
+		return;
+	}
+	used_write(vr, head, len);
 }
 
 void vdn_vring_flush(struct vdn_vring *vr)
 {
+	/* A published entry is the driver's: no later chain may join it. */
+	vr->order.run = false;
 	if (vr->used_idx == vr->shadow_used_idx)
 		return;
 	/* Release: the driver must see the entries before the index. */

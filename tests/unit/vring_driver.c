@@ -165,6 +165,7 @@ int drv_init(struct drv_ring *r, struct arena *a, uint16_t num, uint16_t start)
 	r->used = arena_ptr(a, r->used_iova);
 	r->avail_idx = start;
 	r->last_used = start;
+	r->batch_id = -1;
 	r->avail->idx = htole16(start);
 	r->used->idx = htole16(start);
 	for (unsigned int i = 0; i < num; i++)
@@ -218,6 +219,8 @@ void drv_publish(struct drv_ring *r, uint16_t head)
 {
 	r->avail->ring[r->avail_idx & (r->num - 1)] = htole16(head);
 	r->avail_idx++;
+	if (r->in_order && r->ord_n < DRV_MAX_NUM)
+		r->ord[(r->ord_first + r->ord_n++) % DRV_MAX_NUM] = head;
 	__atomic_store_n(&r->avail->idx, htole16(r->avail_idx), __ATOMIC_RELEASE);
 }
 
@@ -289,6 +292,39 @@ bool drv_get_used(struct drv_ring *r, uint32_t *id, uint32_t *len)
 	return true;
 }
 
+bool drv_get_used_inorder(struct drv_ring *r, uint32_t *id, uint32_t *len, bool *skipped)
+{
+	uint16_t idx = le16toh(__atomic_load_n(&r->used->idx, __ATOMIC_ACQUIRE));
+	uint16_t head, d;
+
+	if (idx == r->last_used || r->ord_n == 0)
+		return false;
+	if (r->batch_id < 0) {
+		struct vring_used_elem *e = &r->used->ring[r->last_used & (r->num - 1)];
+
+		r->batch_id = (int32_t)le32toh(e->id);
+		r->batch_len = le32toh(e->len);
+	}
+	head = r->ord[r->ord_first];
+	r->ord_first = (uint16_t)((r->ord_first + 1) % DRV_MAX_NUM);
+	r->ord_n--;
+	r->last_used++;
+	*id = head;
+	*skipped = head != r->batch_id;
+	*len = *skipped ? 0 : r->batch_len;
+	if (!*skipped)
+		r->batch_id = -1;
+	if (head < r->num) {
+		d = head;
+		for (unsigned int k = r->chain_n[head]; k; k--) {
+			r->free_stack[r->nfree++] = d;
+			d = le16toh(r->desc[d].next);
+		}
+		r->chain_n[head] = 0;
+	}
+	return true;
+}
+
 void drv_set_used_event(struct drv_ring *r, uint16_t v)
 {
 	r->avail->ring[r->num] = htole16(v);
@@ -352,6 +388,7 @@ int pdrv_init(struct drv_packed *r, struct arena *a, uint16_t num, uint16_t pos,
 	r->next_avail = pos;
 	r->avail_wrap = wrap;
 	r->last_used = pos;
+	r->batch_id = -1;
 	r->used_wrap = wrap;
 	r->nfree = num;
 	for (unsigned int i = 0; i < num; i++)
@@ -425,6 +462,8 @@ void pdrv_commit(struct drv_packed *r, uint16_t n, uint16_t id)
 	}
 	if (id < r->num)
 		r->id_ndesc[id] = n;
+	if (r->in_order && r->ord_n < DRV_MAX_NUM)
+		r->ord[(r->ord_first + r->ord_n++) % DRV_MAX_NUM] = id;
 	r->nfree = (uint16_t)(r->nfree - n);
 	__atomic_store_n(&head->flags, htole16(r->head_flags), __ATOMIC_RELEASE);
 	for (uint16_t k = 0; k < n; k++) {
@@ -501,6 +540,43 @@ bool pdrv_get_used(struct drv_packed *r, uint32_t *id, uint32_t *len)
 	if (*id < r->num && r->id_ndesc[*id]) {
 		r->id_ndesc[*id] = 0;
 		r->free_ids[r->nids++] = (uint16_t)*id;
+	}
+	r->nfree = (uint16_t)(r->nfree + n);
+	for (uint16_t k = 0; k < n; k++) {
+		if (++r->last_used == r->num) {
+			r->last_used = 0;
+			r->used_wrap = !r->used_wrap;
+		}
+	}
+	return true;
+}
+
+bool pdrv_get_used_inorder(struct drv_packed *r, uint32_t *id, uint32_t *len, bool *skipped)
+{
+	uint16_t n, want;
+
+	if (r->ord_n == 0)
+		return false;
+	if (r->batch_id < 0) {
+		struct vring_packed_desc *d = &r->desc[r->last_used];
+
+		if (!pdrv_slot_used(r, r->last_used))
+			return false;
+		r->batch_id = le16toh(d->id);
+		r->batch_len = le32toh(d->len);
+	}
+	want = r->ord[r->ord_first];
+	r->ord_first = (uint16_t)((r->ord_first + 1) % DRV_MAX_NUM);
+	r->ord_n--;
+	*id = want;
+	*skipped = want != r->batch_id;
+	*len = *skipped ? 0 : r->batch_len;
+	if (!*skipped)
+		r->batch_id = -1;
+	n = want < r->num && r->id_ndesc[want] ? r->id_ndesc[want] : 1;
+	if (want < r->num && r->id_ndesc[want]) {
+		r->id_ndesc[want] = 0;
+		r->free_ids[r->nids++] = want;
 	}
 	r->nfree = (uint16_t)(r->nfree + n);
 	for (uint16_t k = 0; k < n; k++) {

@@ -83,6 +83,14 @@ struct drv_ring {
 	uint16_t nfree;
 	uint16_t free_stack[DRV_MAX_NUM];
 	uint16_t chain_n[DRV_MAX_NUM]; /* descs to free per head; 0 = raw */
+	/* VIRTIO_F_IN_ORDER driver: heads in the order they were published
+	 * (kept only when in_order is set), and the used entry being
+	 * consumed: a device may write one entry for a batch (2.7.9). */
+	bool in_order;
+	uint16_t ord_first, ord_n;
+	uint16_t ord[DRV_MAX_NUM];
+	int32_t batch_id; /* -1: read the next used entry */
+	uint32_t batch_len;
 };
 
 /* Lay out a ring (with event words) in the arena, indices starting at start. */
@@ -107,6 +115,12 @@ void drv_publish(struct drv_ring *r, uint16_t head);
 
 /* Take the next used entry; frees the chain's descriptors.  False if none. */
 bool drv_get_used(struct drv_ring *r, uint32_t *id, uint32_t *len);
+/* In-order driver (r->in_order set before publishing): take the next
+ * buffer in publish order once the used idx has passed it.  Its length is
+ * the used entry's if the entry names it; a buffer the device skipped (a
+ * batch's entry names a later one) comes back with *skipped and len 0.
+ * False if none, or if the device used more than was published. */
+bool drv_get_used_inorder(struct drv_ring *r, uint32_t *id, uint32_t *len, bool *skipped);
 
 void drv_set_used_event(struct drv_ring *r, uint16_t v);
 uint16_t drv_avail_event(const struct drv_ring *r);
@@ -137,6 +151,12 @@ struct drv_packed {
 	uint16_t free_ids[DRV_MAX_NUM];
 	uint16_t id_ndesc[DRV_MAX_NUM];  /* slots per id in flight; 0 = free */
 	uint16_t head_flags;             /* held back until pdrv_commit() */
+	/* as struct drv_ring's, for ids (2.8.20) */
+	bool in_order;
+	uint16_t ord_first, ord_n;
+	uint16_t ord[DRV_MAX_NUM];
+	int32_t batch_id;
+	uint32_t batch_len;
 };
 
 /* Lay out a packed ring in the arena; both sides start at (pos, wrap). */
@@ -165,6 +185,9 @@ void pdrv_write_table(void *table, uint16_t i, uint64_t addr, uint32_t len, uint
 /* Take the next used entry, skipping the slots its id held.  False if the
  * driver sees none. */
 bool pdrv_get_used(struct drv_packed *r, uint32_t *id, uint32_t *len);
+/* As drv_get_used_inorder(): one used descriptor may stand for a batch;
+ * the driver skips the slots of every id up to the one it names. */
+bool pdrv_get_used_inorder(struct drv_packed *r, uint32_t *id, uint32_t *len, bool *skipped);
 /* Is the slot marked used for the driver's current used lap? */
 bool pdrv_slot_used(const struct drv_packed *r, uint16_t pos);
 
