@@ -88,6 +88,7 @@ int vdnet_device_up(struct vdnet *v, struct vdnet_dev *d)
 		.link_up = true,
 		.log = vdnet_net_log,
 		.packed = d->conf.packed,
+		.in_order = d->conf.in_order,
 		.save = vdnet_state_save,
 		.save_opaque = d,
 	};

@@ -50,6 +50,7 @@ struct vdnet_dev_conf {
 	char netns[64];
 	char ifname[IF_NAMESIZE];
 	bool packed;               /* packed=on: offer VIRTIO_F_RING_PACKED */
+	bool in_order;             /* in_order=on: offer VIRTIO_F_IN_ORDER */
 	enum vdnet_reattach reattach;
 };
 

@@ -210,6 +210,8 @@ static int create(const struct vdn_net_opts *opts, const struct vdn_net_transpor
 	features = BASE_FEATURES | CVQ_FEATURES;
 	if (opts->packed)
 		features |= BIT(VIRTIO_F_RING_PACKED);
+	if (opts->in_order)
+		features |= BIT(VIRTIO_F_IN_ORDER);
 	features &= ~opts->features_off;
 	if (!(features & BIT(VIRTIO_NET_F_CSUM)))
 		features &= ~HOST_TSO;

@@ -84,6 +84,7 @@ struct vdn_net_dev {
 	uint64_t features;       /* offered */
 	bool cvq_ok;             /* CTRL_VQ accepted by the kernel */
 	bool mrg_rxbuf, event_idx, indirect, guest_csum; /* negotiated, at DRIVER_OK */
+	bool in_order;
 	bool host_tso4, host_tso6;                        /* likewise */
 	uint16_t max_qp;
 	/* Pairs the driver has: max_qp with MQ negotiated, else 1 -- and the

@@ -37,6 +37,11 @@ int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *rin
 		.xlate = xlate,
 		.xlate_ctx = xlate_ctx,
 		.packed = info.packed,
+		.in_order = dev->in_order,
+		/* TX lengths mean nothing to the driver (the device writes no
+		 * TX buffer), so a burst of TX completions may be one entry;
+		 * RX and control lengths must each be written */
+		.in_order_batch = index % 2 == 1 && index < 2u * dev->max_qp,
 	};
 	if (info.packed) {
 		const struct vdn_vduse_vq_packed *p = &info.packed_state;
@@ -103,6 +108,7 @@ int vdn_net_queues_start(struct vdn_net_dev *dev)
 	dev->mrg_rxbuf = f & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
 	dev->event_idx = f & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	dev->indirect = f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
+	dev->in_order = f & (1ULL << VIRTIO_F_IN_ORDER);
 	dev->guest_csum = f & (1ULL << VIRTIO_NET_F_GUEST_CSUM);
 	dev->host_tso4 = f & (1ULL << VIRTIO_NET_F_HOST_TSO4);
 	dev->host_tso6 = f & (1ULL << VIRTIO_NET_F_HOST_TSO6);

@@ -83,6 +83,9 @@ struct vdn_net_opts {
 	 * destroyed or detached. */
 	uint64_t *journal;
 	uint32_t journal_len;        /* words */
+	/* offer VIRTIO_F_IN_ORDER: completions leave in the order the driver
+	 * made buffers available, and a TX burst's may share one used entry */
+	bool in_order;
 };
 
 /*

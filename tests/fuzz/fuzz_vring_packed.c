@@ -34,6 +34,8 @@ struct fz_hdr {
 #define FZ_F_INDIRECT 2u
 #define FZ_F_SPLIT_MAPS 4u
 #define FZ_F_AVAIL_WRAP 8u /* resume on the driver's second lap */
+#define FZ_F_IN_ORDER 16u       /* VIRTIO_F_IN_ORDER */
+#define FZ_F_IN_ORDER_BATCH 32u /* ... with zero-length runs batched */
 
 enum fz_op { OP_POP, OP_PUSH, OP_FLUSH, OP_UNPOP, OP_NOTIFY, OP_SET_NOTIFY, OP_MARK, OP_COUNT };
 
@@ -229,6 +231,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.cfg.used_iova = le16(h->dev_off) % FZ_ARENA_SIZE;
 	s.cfg.event_idx = h->flags & FZ_F_EVENT_IDX;
 	s.cfg.indirect = h->flags & FZ_F_INDIRECT;
+	s.cfg.in_order = h->flags & FZ_F_IN_ORDER;
+	s.cfg.in_order_batch = h->flags & FZ_F_IN_ORDER_BATCH;
 	s.cfg.last_avail_idx = le16(h->avail_pos) % s.cfg.num;
 	s.cfg.avail_wrap = !(h->flags & FZ_F_AVAIL_WRAP);
 	/* as vdn_net_vq_setup() resumes: used where avail stands */
@@ -271,6 +275,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (s.npending)
 		push_first(&s, 0);
 	vdn_vq_flush(&s.vq);
+	/* everything was pushed: an in-order ring holds nothing back */
+	FZ_ASSERT(s.vq.pk.order.n == 0);
 	(void)vdn_vq_need_notify(&s.vq);
 
 	/* the counters say what pop said */

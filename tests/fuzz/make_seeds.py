@@ -64,6 +64,9 @@ put(f'{d}/avail-jump', vring(2, 0, 0, 0, 256, 512, RW, ops, {0: (1024, 8, 0, 0)}
 edge_perm = bytes([0xf3, 0xcf, 0xf3]) + b'\xff' * 13
 edge = {i: (1792 + 64 * i, 64, NEXT if i < 15 else 0, i + 1) for i in range(16)}
 put(f'{d}/edges', vring(4, 0, 0, 0, 1024 - 36, 1536 - 132, edge_perm, ops, edge, [0, 15]))
+# IN_ORDER (flag 8), batched (16): pushes out of pop order, a reject among them
+put(f'{d}/in-order', vring(3, 8 | 16, 0, 0, 256, 512, RW, ops, good, [3, 0, 2, 3],
+                           extra=[(3072, table)]))
 put(f'{d}/nested-indirect', vring(2, 2, 0, 0, 256, 512, RW, ops, {0: (3072, 16, INDIRECT, 0)},
                                   [0], extra=[(3072, struct.pack('<QIHH', 3072, 16, INDIRECT, 0))]))
 
@@ -173,6 +176,9 @@ put(f'{d}/loop', packed(4, 0, 0, 0, 256, 260, RW, pops,
 put(f'{d}/id-range', packed(4, 0, 0, 0, 256, 260, RW, pops, {0: (1024, 8, 200, A)}))
 put(f'{d}/dup-id', packed(4, 0, 0, 0, 256, 260, RW, [POP, POP, POP, PUSH, FLUSH, POP],
                           {0: (1024, 8, 1, A), 1: (1040, 8, 1, A), 2: (1056, 8, 2, A)}))
+# IN_ORDER (flag 16), batched (32)
+put(f'{d}/in-order', packed(8, 16 | 32 | 2, 0, 0, 256, 260, RW, pops, pgood,
+                            extra=[(3072, ptable)]))
 put(f'{d}/nested-indirect', packed(4, 2, 0, 0, 256, 260, RW, pops,
                                    {0: (3072, 16, 0, A | INDIRECT)},
                                    extra=[(3072, struct.pack('<QIHH', 3072, 16, 0, INDIRECT))]))

@@ -11,12 +11,19 @@
 # Argument `regions`: only one client, on hugepages, whose mbuf pool spans
 # more 2 MiB files (IOTLB regions) than the old 128-slot table held, used
 # in turn (no mempool cache, FIFO ring) so every region carries traffic.
+# Argument `inorder` (with or without `packed`): the device offers
+# VIRTIO_F_IN_ORDER (in_order=on), which virtio-user takes by default: every
+# client must negotiate it and still carry the exact counts.
 . "$VDN_REPO/tests/vm/lib/helpers.sh"
-PACKED=0 DEV_EXTRA="" REGIONS=0
-if [ "${1:-}" = packed ]; then
-	PACKED=1 DEV_EXTRA=",packed=on"
-fi
-[ "${1:-}" = regions ] && REGIONS=1
+PACKED=0 DEV_EXTRA="" REGIONS=0 INORDER=0
+for arg in "$@"; do
+	case $arg in
+	packed) PACKED=1 DEV_EXTRA="$DEV_EXTRA,packed=on" ;;
+	regions) REGIONS=1 ;;
+	inorder) INORDER=1 DEV_EXTRA="$DEV_EXTRA,in_order=on" ;;
+	*) echo "vhost_testpmd.sh: unknown argument $arg" >&2; exit 2 ;;
+	esac
+done
 LOG=/tmp/vdnet.log
 N_TX=96   # testpmd -> peer: 6 bursts of 16
 N_RX=50   # peer -> testpmd
@@ -180,6 +187,8 @@ step "client 1: split rings, $N_TX frames out, $N_RX in"
 tp_start ""
 exchange "split"
 grep -q "vh0: driver running" "$LOG" || { cat "$LOG"; fail "vdnet did not log the driver starting"; }
+feat=$(grep -o "vh0: driver running: features 0x[0-9a-f]*" "$LOG" | tail -1 | awk '{print $NF}')
+expect_eq "IN_ORDER negotiated by the split client" "$(((${feat:-0} >> 35) & 1))" "$INORDER"
 tp_quit
 wait_for 10 grep -q "vh0: driver stopped\|status 0x[0-9a-f]* -> 0\b" "$LOG" ||
 	{ cat "$LOG"; fail "vdnet saw no reset when testpmd quit"; }
@@ -194,6 +203,9 @@ feat=$(grep -o "vh0: driver running: features 0x[0-9a-f]*" "$LOG" | tail -1 | aw
 # The counts above are exact either way; the layout that carried them is
 # RING_PACKED (bit 34) exactly when the device offered it.
 expect_eq "RING_PACKED negotiated by the packed_vq=1 client" "$(((feat >> 34) & 1))" "$PACKED"
+# IN_ORDER (bit 35) exactly when the device offered it (virtio-user's
+# in_order devarg defaults to on).
+expect_eq "IN_ORDER negotiated" "$(((feat >> 35) & 1))" "$INORDER"
 if [ $PACKED = 1 ]; then
 	ok "packed rings carried the exact counts (features $feat)"
 else
