@@ -88,6 +88,8 @@ static void stamp(struct bench_drv *d, uint16_t id)
 	if (!d->rx)
 		memcpy(bench_buf(d->m, id) + BENCH_HDR_LEN, &d->seq_post, sizeof(d->seq_post));
 	d->seq_post++;
+	if (d->in_order)
+		d->ord[(d->ord_head + d->ord_n++) % BENCH_MAX_NUM] = id;
 }
 
 static unsigned int post_split(struct bench_drv *d, unsigned int n)
@@ -180,6 +182,71 @@ static unsigned int reclaim_split(struct bench_drv *d)
 	return n;
 }
 
+static uint16_t ord_pop(struct bench_drv *d)
+{
+	uint16_t id = d->ord[d->ord_head];
+
+	d->ord_head = (uint16_t)((d->ord_head + 1) % BENCH_MAX_NUM);
+	d->ord_n--;
+	return id;
+}
+
+/* In order, like DPDK's virtio driver: the used idx says how many buffers
+ * are back, in the order posted; only RX reads each entry's length (the
+ * device writes every RX entry; TX ones may share one). */
+static unsigned int reclaim_split_in_order(struct bench_drv *d)
+{
+	uint16_t idx = le16toh(__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE));
+	unsigned int n = 0;
+
+	while (d->last_used_idx != idx && d->ord_n) {
+		const struct vring_used_elem *e = &d->used->ring[d->last_used_idx & (d->num - 1)];
+		uint16_t id = ord_pop(d);
+
+		if (d->rx && le32toh(e->id) != id)
+			d->errors++;
+		done(d, id, d->rx ? le32toh(e->len) : 0);
+		d->last_used_idx++;
+		n++;
+	}
+	return n;
+}
+
+/* One used descriptor names the last buffer of a batch: everything posted
+ * up to it is back (one descriptor each, so the next entry is as many
+ * slots on). */
+static unsigned int reclaim_packed_in_order(struct bench_drv *d)
+{
+	unsigned int n = 0;
+
+	for (;;) {
+		const struct vring_packed_desc *e = &d->pdesc[d->last_used];
+		uint16_t f = le16toh(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE));
+		uint16_t last, id;
+		uint32_t len;
+
+		if (!!(f & PK_AVAIL) != d->used_wrap || !!(f & PK_USED) != d->used_wrap)
+			return n;
+		last = le16toh(e->id);
+		len = le32toh(e->len);
+		do {
+			if (!d->ord_n) {
+				d->errors++;
+				return n;
+			}
+			id = ord_pop(d);
+			done(d, id, id == last ? len : 0);
+			if (d->rx && id != last)
+				d->errors++; /* RX entries are never batched */
+			if (++d->last_used == d->num) {
+				d->last_used = 0;
+				d->used_wrap = !d->used_wrap;
+			}
+			n++;
+		} while (id != last);
+	}
+}
+
 static unsigned int reclaim_packed(struct bench_drv *d)
 {
 	unsigned int n = 0;
@@ -202,5 +269,7 @@ static unsigned int reclaim_packed(struct bench_drv *d)
 
 unsigned int bench_drv_reclaim(struct bench_drv *d)
 {
+	if (d->in_order)
+		return d->packed ? reclaim_packed_in_order(d) : reclaim_split_in_order(d);
 	return d->packed ? reclaim_packed(d) : reclaim_split(d);
 }

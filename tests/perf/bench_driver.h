@@ -49,6 +49,12 @@ struct bench_drv {
 	uint64_t seq_post; /* sequence stamped into / expected from buffers */
 	uint64_t seq_done;
 	uint64_t errors;
+	/* VIRTIO_F_IN_ORDER taken: buffers come back in the order posted, and
+	 * one used entry may stand for every buffer up to the one it names
+	 * (ids posted, oldest at ord_head) */
+	bool in_order;
+	uint16_t ord_head, ord_n;
+	uint16_t ord[BENCH_MAX_NUM];
 };
 
 /* Carve rings and num buffers out of m (zeroed), driver state ready. */

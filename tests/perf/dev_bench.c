@@ -22,7 +22,7 @@
  * drop fails the run, and a cell with a failed run prints no RESULT.
  *
  *   dev_bench [--quick] [--runs N] [--seconds S] [--queue-size N] [--burst N]
- *             [--layout split|packed] [--size 64|1518] [--dir tx|rx]
+ *             [--in-order] [--layout split|packed] [--size 64|1518] [--dir tx|rx]
  * One `RUN <layout> <size> <dir> mpps=X` line per run (for tests/perf/run.sh),
  * a table, then one `RESULT <layout> <size> <dir> mpps=...` line per cell.
  */
@@ -60,6 +60,7 @@ struct opts {
 	double seconds;
 	uint16_t num;
 	unsigned int burst;
+	bool in_order;            /* offer and take VIRTIO_F_IN_ORDER */
 };
 
 struct cell {
@@ -152,7 +153,8 @@ static uint64_t tp_driver_features(void *ctx)
 	const struct run *r = ctx;
 
 	return (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
-	       (r->drv.packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
+	       (r->drv.packed ? 1ULL << VIRTIO_F_RING_PACKED : 0) |
+	       (r->o->in_order ? 1ULL << VIRTIO_F_IN_ORDER : 0);
 }
 
 static int tp_vq_irq(void *ctx, uint32_t index)
@@ -282,6 +284,7 @@ static int run_once(struct run *r, unsigned int dev_lcore, double *mpps, double 
 			    r->cell->size);
 	if (rc < 0)
 		return rc;
+	r->drv.in_order = r->o->in_order;
 	rc = vdn_net_transport_status(r->dev, DRIVER_OK_STATUS);
 	if (rc < 0)
 		return rc;
@@ -381,7 +384,7 @@ static int pick_cpus(int *drv, int *dev)
 static int usage(void)
 {
 	fprintf(stderr, "usage: dev_bench [--quick] [--runs N] [--seconds S] [--queue-size N] "
-			"[--burst N] [--layout split|packed] [--size 64|1518] [--dir tx|rx]\n");
+			"[--burst N] [--in-order] [--layout split|packed] [--size 64|1518] [--dir tx|rx]\n");
 	return 2;
 }
 
@@ -400,6 +403,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->seconds = atof(v), i++;
 		} else if (!strcmp(a, "--queue-size") && v) {
 			o->num = (uint16_t)atoi(v), i++;
+		} else if (!strcmp(a, "--in-order")) {
+			o->in_order = true;
 		} else if (!strcmp(a, "--burst") && v) {
 			o->burst = (unsigned int)atoi(v), i++;
 		} else if (!strcmp(a, "--layout") && v && (!strcmp(v, "split") || !strcmp(v, "packed"))) {
@@ -506,6 +511,7 @@ int main(int argc, char **argv)
 	no.vq_size = o.num;
 	no.link_up = true;
 	no.packed = true; /* offered; each run's driver takes it or not */
+	no.in_order = o.in_order;
 	no.features_off = 1ULL << VIRTIO_NET_F_CTRL_VQ;
 	no.log = log_stderr;
 	rc = vdn_net_create_on(&no, &bench_tp, &r, &r.dev);
