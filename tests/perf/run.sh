@@ -3,8 +3,10 @@
 # Native benchmark of the device model against DPDK's vhost library, side by
 # side in one run (see doc/perf.rst), plus the in-VM benchmark with --vm.
 #
-#   tests/perf/run.sh [--quick] [--vm] [--runs N] [--seconds S] [--cell L S D]...
+#   tests/perf/run.sh [--quick] [--vm] [--in-order] [--runs N] [--seconds S] [--cell L S D]...
 #
+# --in-order: our device offers VIRTIO_F_IN_ORDER and our driver harness
+# takes it (dev_bench --in-order), as DPDK's two sides always negotiate it.
 # Per cell {split,packed} x {64,1518} x {tx,rx}:
 #   ours: tests/perf/dev_bench, drivers/vduse_net on its native transport
 #         (our lean driver harness on one core, the device model + net_null
@@ -26,15 +28,16 @@
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${VDN_BUILD:-$REPO/build}
-runs=5 secs=2 ring_secs=1 vm=0 cells=()
+runs=5 secs=2 ring_secs=1 vm=0 cells=() ours_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) runs=3 secs=1 ring_secs=0.2 ;;
 	--vm) vm=1 ;;
+	--in-order) ours_args+=(--in-order) ;;
 	--runs) runs=$2; shift ;;
 	--seconds) secs=$2; shift ;;
 	--cell) cells+=("$2 $3 $4"); shift 3 ;;
-	*) echo "usage: run.sh [--quick] [--vm] [--runs N] [--seconds S] [--cell split|packed 64|1518 tx|rx]..." >&2
+	*) echo "usage: run.sh [--quick] [--vm] [--in-order] [--runs N] [--seconds S] [--cell split|packed 64|1518 tx|rx]..." >&2
 	   exit 2 ;;
 	esac
 	shift
@@ -69,7 +72,7 @@ for ((r = 1; r <= runs; r++)); do
 	for c in "${cells[@]}"; do
 		set -- $c
 		"$BUILD/tests/perf/dev_bench" --runs 1 --seconds "$secs" --layout "$1" --size "$2" \
-			--dir "$3" 2>&1 | sed -n 's/^RUN /ours /p; /^dev_bench: .*: /p' >>"$log" || fail=1
+			--dir "$3" ${ours_args[@]+"${ours_args[@]}"} 2>&1 | sed -n 's/^RUN /ours /p; /^dev_bench: .*: /p' >>"$log" || fail=1
 	done
 	for c in "${cells[@]}"; do
 		"$REPO/tests/perf/dpdk_ref.sh" --seconds "$secs" $c 2>&1 |
