@@ -103,16 +103,19 @@ static inline void used_write(struct vdn_vring_packed *vp, uint16_t id, uint32_t
 	struct vring_packed_desc *d;
 
 	vp->id_ndesc[id] = 0;
-	if (o->batch && !len && o->run) {
-		/* One used descriptor for the run, carrying its last id; the
-		 * driver works out from the id how far to skip (2.8.20). */
-		le16_store(&pk_ring(vp)[o->run_pos].id, id, __ATOMIC_RELAXED);
-		vp->batch_desc += ndesc;
-		pk_advance(&vp->used_pos, &vp->used_wrap, ndesc, vp->num);
-		return;
+	if (o->batch) {
+		if (!len && o->run) {
+			/* One used descriptor for the run, carrying its last
+			 * id; the driver works out from the id how far to
+			 * skip (2.8.20). */
+			le16_store(&pk_ring(vp)[o->run_pos].id, id, __ATOMIC_RELAXED);
+			vp->batch_desc += ndesc;
+			pk_advance(&vp->used_pos, &vp->used_wrap, ndesc, vp->num);
+			return;
+		}
+		o->run = !len;
+		o->run_pos = vp->used_pos;
 	}
-	o->run = o->batch && !len;
-	o->run_pos = vp->used_pos;
 	d = &pk_ring(vp)[vp->used_pos];
 	if (vp->journal) {
 		/* before the entry: a word that claims an entry not (wholly)

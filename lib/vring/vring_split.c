@@ -119,19 +119,21 @@ static inline void used_write(struct vdn_vring *vr, uint16_t head, uint32_t len)
 	struct vdn_vring_order *o = &vr->order;
 	struct vring_used_elem *e;
 
-	if (o->batch && !len && o->run) {
-		/* One entry for the run, carrying its last id; the index
-		 * still counts every chain (2.7.9). */
-		e = &ring_used(vr)->ring[o->run_pos & vr->mask];
-		le32_store(&e->id, head);
-		vr->shadow_used_idx++;
-		return;
+	if (o->batch) {
+		if (!len && o->run) {
+			/* One entry for the run, carrying its last id; the
+			 * index still counts every chain (2.7.9). */
+			e = &ring_used(vr)->ring[o->run_pos & vr->mask];
+			le32_store(&e->id, head);
+			vr->shadow_used_idx++;
+			return;
+		}
+		o->run = !len;
+		o->run_pos = vr->shadow_used_idx;
 	}
 	e = &ring_used(vr)->ring[vr->shadow_used_idx & vr->mask];
 	le32_store(&e->id, head);
 	le32_store(&e->len, len);
-	o->run = o->batch && !len;
-	o->run_pos = vr->shadow_used_idx;
 	vr->shadow_used_idx++;
 }
 
