@@ -80,6 +80,9 @@ void bench_drv_cfg(const struct bench_drv *d, struct vdn_vring_cfg *cfg, vdn_vri
 	cfg->used_wrap = true;
 	cfg->xlate = xl;
 	cfg->xlate_ctx = d->m;
+	/* in order, TX completions (length 0) batched as vduse_net does */
+	cfg->in_order = d->in_order;
+	cfg->in_order_batch = d->in_order && !d->rx;
 }
 
 /* TX buffers carry a sequence number the device checks after its copy. */

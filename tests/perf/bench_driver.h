@@ -60,7 +60,8 @@ struct bench_drv {
 /* Carve rings and num buffers out of m (zeroed), driver state ready. */
 int bench_drv_init(struct bench_drv *d, struct bench_mem *m, bool packed, bool rx, uint16_t num,
 		   uint32_t pkt_len);
-/* The device's configuration for this ring (no EVENT_IDX, no INDIRECT). */
+/* The device's configuration for this ring (no EVENT_IDX, no INDIRECT;
+ * IN_ORDER if d->in_order is set, batching TX completions). */
 void bench_drv_cfg(const struct bench_drv *d, struct vdn_vring_cfg *cfg, vdn_vring_xlate_fn xl);
 /* Make up to max free buffers available, one publish; returns how many. */
 unsigned int bench_drv_post(struct bench_drv *d, unsigned int max);

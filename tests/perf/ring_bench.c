@@ -15,7 +15,7 @@
  * not print a RESULT.
  *
  *   ring_bench [--cost] [--quick] [--runs N] [--seconds S] [--queue-size N] [--burst N]
- *              [--layout split|packed] [--size 64|1518] [--dir tx|rx]
+ *              [--in-order] [--layout split|packed] [--size 64|1518] [--dir tx|rx]
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,6 +40,7 @@ struct opts {
 	uint16_t num;
 	unsigned int burst;
 	bool cost;                /* --cost: single-core path length instead */
+	bool in_order;            /* --in-order: VIRTIO_F_IN_ORDER rings */
 };
 
 struct cell {
@@ -247,6 +248,7 @@ static int run_once(struct run *r, double *mpps, double idle[2])
 
 	rc = bench_drv_init(&r->drv, &r->m, r->cell->packed, r->cell->rx, r->o->num,
 			    r->cell->size);
+	r->drv.in_order = r->o->in_order;
 	if (rc < 0)
 		return rc;
 	bench_drv_cfg(&r->drv, &cfg, xlate);
@@ -339,6 +341,7 @@ static int cost_cell(struct run *r, double *min, double *med)
 		return -ENOMEM;
 	memset(mbufs, 0x5a, (size_t)MAX_BURST * BENCH_BUF_SIZE);
 	rc = bench_drv_init(&r->drv, &r->m, cl->packed, cl->rx, r->o->num, cl->size);
+	r->drv.in_order = r->o->in_order;
 	if (rc == 0) {
 		bench_drv_cfg(&r->drv, &cfg, xlate);
 		rc = vdn_vq_init(r->vq, &cfg);
@@ -404,7 +407,7 @@ static void pick_cpus(int *drv, int *dev)
 static int usage(void)
 {
 	fprintf(stderr, "usage: ring_bench [--cost] [--quick] [--runs N] [--seconds S] [--queue-size N] "
-			"[--burst N] [--layout split|packed] [--size 64|1518] [--dir tx|rx]\n");
+			"[--burst N] [--in-order] [--layout split|packed] [--size 64|1518] [--dir tx|rx]\n");
 	return 2;
 }
 
@@ -416,6 +419,8 @@ static int parse(int argc, char **argv, struct opts *o)
 
 		if (!strcmp(a, "--cost")) {
 			o->cost = true;
+		} else if (!strcmp(a, "--in-order")) {
+			o->in_order = true;
 		} else if (!strcmp(a, "--quick")) {
 			o->runs = 3;
 			o->seconds = 0.2;
