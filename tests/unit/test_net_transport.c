@@ -615,6 +615,107 @@ static void test_broken_queue(void)
 	arena_fini(&t.a);
 }
 
+static bool used_in_order(struct tp *t, int vq, uint32_t *id, uint32_t *len, bool *skipped)
+{
+	return t->packed ? pdrv_get_used_inorder(&t->pk[vq], id, len, skipped)
+			 : drv_get_used_inorder(&t->split[vq], id, len, skipped);
+}
+
+/*
+ * VIRTIO_F_IN_ORDER offered (in_order) and taken: TX buffers come back in
+ * the order posted, a malformed one in its turn although the ring rejects
+ * it while the chain before it is still being copied, and a burst's
+ * zero-length TX completions share one used entry.  RX entries are each
+ * written: a packet over several buffers whose second is malformed gives
+ * both back, in order, each with its own entry.
+ */
+static void run_in_order(bool packed)
+{
+	static struct tp t;
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	struct rte_mbuf *pkts[8];
+	uint32_t id, len;
+	bool skipped;
+	unsigned int nskip = 0;
+	int h[4], r[3];
+
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.packed = packed;
+	t.features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+		     (1ULL << VIRTIO_F_IN_ORDER) | (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
+	for (int q = 0; q < 2; q++) {
+		if (packed) {
+			CHECK_EQ(pdrv_init(&t.pk[q], &t.a, 64, 0, true), 0);
+			t.pk[q].in_order = true;
+		} else {
+			CHECK_EQ(drv_init(&t.split[q], &t.a, 64, 0), 0);
+			t.split[q].in_order = true;
+		}
+		t.ready[q] = true;
+	}
+	base_opts(&o);
+	o.in_order = true;
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev)
+		return;
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+
+	/* TX */
+	h[0] = post_tx(&t, 10, HDR + 60);
+	h[1] = post_tx(&t, 20, 0); /* malformed */
+	h[2] = post_tx(&t, 30, HDR + 60);
+	h[3] = post_tx(&t, 40, HDR + 60);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 8), 3);
+	CHECK(is_frame(pkts[0], 10));
+	CHECK(is_frame(pkts[1], 30));
+	CHECK(is_frame(pkts[2], 40));
+	rte_pktmbuf_free_bulk(pkts, 3);
+	for (int i = 0; i < 4; i++) {
+		CHECK(used_in_order(&t, 1, &id, &len, &skipped));
+		CHECK_EQ(id, (uint32_t)h[i]);
+		CHECK_EQ(len, 0);
+		nskip += skipped;
+	}
+	CHECK(!used_in_order(&t, 1, &id, &len, &skipped));
+	/* one burst: one used entry, naming the last buffer */
+	CHECK_EQ(nskip, 3);
+	CHECK(!skipped);
+	if (!packed)
+		CHECK_EQ(le32toh(t.split[1].used->ring[0].id), (uint32_t)h[3]);
+
+	/* RX: a 200-byte packet over 64-byte buffers, the second malformed */
+	for (int i = 0; i < 3; i++) {
+		uint64_t buf = arena_alloc(&t.a, 64, 64);
+
+		r[i] = add(&t, 0, &(struct drv_seg){ buf, i == 1 ? 0 : 64, true });
+	}
+	pkts[0] = frame(200, 7);
+	CHECK(pkts[0] != NULL);
+	CHECK_EQ(vdn_net_enqueue_burst(dev, 0, pkts, 1), 0);
+	rte_pktmbuf_free(pkts[0]);
+	for (int i = 0; i < 2; i++) {
+		CHECK(used_in_order(&t, 0, &id, &len, &skipped));
+		CHECK_EQ(id, (uint32_t)r[i]);
+		CHECK_EQ(len, 0);
+		CHECK(!skipped);
+	}
+	CHECK(!used_in_order(&t, 0, &id, &len, &skipped));
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	arena_fini(&t.a);
+}
+
+static void test_in_order_split(void)
+{
+	run_in_order(false);
+}
+
+static void test_in_order_packed(void)
+{
+	run_in_order(true);
+}
+
 int main(void)
 {
 	char *eal[] = { "test_net_transport", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
@@ -637,6 +738,8 @@ int main(void)
 	RUN(test_ahead_split);
 	RUN(test_ahead_packed);
 	RUN(test_broken_queue);
+	RUN(test_in_order_split);
+	RUN(test_in_order_packed);
 	rte_eal_cleanup();
 	return check_report();
 }
