@@ -5,13 +5,19 @@
 # the daemon seen as carrier in the container, clean teardown, restart.
 # Argument `packed` (or VDN_PACKED=1): the device also offers packed rings,
 # which virtio_net then takes; without it they must not even be offered.
+# Argument `inorder` (after `packed` if both): the device also offers
+# VIRTIO_F_IN_ORDER; whether virtio_net takes it is the kernel's business
+# (it is reported), everything else must hold either way.
 . "$VDN_REPO/tests/vm/lib/helpers.sh"
 MAC=02:00:00:00:00:10
 LOG=/tmp/vdnet.log
 XFER="$VDN_REPO/tests/vm/progs/tcp_xfer.py"
-PACKED=0 DEV_EXTRA=""
+PACKED=0 DEV_EXTRA="" INORDER=0
 if [ "${1:-}" = packed ] || [ "${VDN_PACKED:-0}" = 1 ]; then
 	PACKED=1 DEV_EXTRA=",packed=on"
+fi
+if [ "${1:-}" = inorder ] || [ "${2:-}" = inorder ]; then
+	INORDER=1 DEV_EXTRA="$DEV_EXTRA,in_order=on"
 fi
 VDNET_ARGS=(-l 0-1 $VM_EAL --vdev net_af_xdp0,iface=va -- --idle-sleep 20
 	--device name=vdn0,port=net_af_xdp0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC$DEV_EXTRA
@@ -39,6 +45,10 @@ negotiated=$(awk '$1 == "features" && $2 == "negotiated" {print $3}' /tmp/show-d
 [ -n "$offered" ] && [ -n "$negotiated" ] || { cat /tmp/show-dev.txt; fail "show device printed no features"; }
 expect_eq "RING_PACKED offered" "$(((offered >> 34) & 1))" "$PACKED"
 expect_eq "RING_PACKED negotiated" "$(((negotiated >> 34) & 1))" "$PACKED"
+expect_eq "IN_ORDER offered" "$(((offered >> 35) & 1))" "$INORDER"
+if [ $INORDER = 1 ]; then
+	ok "IN_ORDER negotiated by this kernel's virtio_net: $(((negotiated >> 35) & 1))"
+fi
 ok "features negotiated $negotiated"
 
 step "ping 20 packets from the container"
