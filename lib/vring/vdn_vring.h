@@ -210,6 +210,8 @@ int vdn_vring_avail_count(struct vdn_vring *vr);
  * -EIO: avail idx is corrupt (see vdn_vring_avail_count()): the ring is
  * broken until re-initialised; nothing more is consumed, and the caller
  * should have the driver reset the device.
+ * In order (cfg->in_order): also 0 while VDN_VRING_ORDER_MAX chains are in
+ * flight, and a rejected chain's used entry waits for the chains before it.
  */
 int vdn_vring_pop(struct vdn_vring *vr, struct vdn_chain *c);
 
@@ -227,7 +229,9 @@ static inline bool vdn_vring_broken(const struct vdn_vring *vr)
 void vdn_vring_unpop(struct vdn_vring *vr, uint16_t n);
 
 /* Hand a chain back as used, `len` bytes written into its in-buffers.
- * Staged: the driver sees it after vdn_vring_flush(). */
+ * Staged: the driver sees it after vdn_vring_flush().  In order: held
+ * until every chain popped before it is pushed too; a head not in flight
+ * is ignored. */
 void vdn_vring_push(struct vdn_vring *vr, uint16_t head, uint32_t len);
 
 /* Publish staged used entries (one index store, after a write barrier). */
