@@ -95,8 +95,15 @@ int vdnet_device_up(struct vdnet *v, struct vdnet_dev *d)
 
 	if (rc)
 		return rc < 0 ? rc : 0;
+	rc = vdnet_journal_open(d, true);
+	if (rc)
+		LOG(WARNING, "device %s: no ring journal (%s): a restart after a crash could not "
+		    "take over packed rings\n", d->conf.name, strerror(-rc));
+	o.journal = d->journal;
+	o.journal_len = d->journal ? vdnet_journal_words() : 0;
 	rc = vdn_net_create(&o, &d->net);
-
+	if (rc)
+		vdnet_state_forget(d); /* the journal */
 	if (rc == -ENOENT) {
 		LOG(ERR, "device %s: /dev/vduse/control is missing: load the vduse module "
 		    "(modprobe vduse; the kernel needs CONFIG_VDPA_USER)\n", d->conf.name);

@@ -13,10 +13,13 @@
  * for good and it must be recreated (reattach=never).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_log.h>
@@ -28,6 +31,10 @@
 #include "vdnet.h"
 
 static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* the ring journal: a word per virtqueue, for the most a device can have */
+#define JOURNAL_WORDS (2 * VDN_NET_MAX_QUEUE_PAIRS + 1)
+#define JOURNAL_SIZE (JOURNAL_WORDS * sizeof(uint64_t))
 
 static void spec_of(const struct vdnet_dev_conf *c, char *buf, size_t len)
 {
@@ -108,14 +115,66 @@ void vdnet_state_save_now(struct vdnet_dev *d)
 	vdnet_state_save(d, &sv);
 }
 
-void vdnet_state_forget(const struct vdnet_dev *d)
+static void journal_path(const struct vdnet_dev *d, char *buf, size_t len)
 {
+	snprintf(buf, len, "%s/%s.rings", VDNET_STATE_DIR, d->conf.name);
+}
+
+int vdnet_journal_open(struct vdnet_dev *d, bool create)
+{
+	char path[128];
+	int fd, rc = 0;
+
+	journal_path(d, path, sizeof(path));
+	if (create && mkdir(VDNET_STATE_DIR, 0755) && errno != EEXIST)
+		return -errno;
+	fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0644);
+	if (fd < 0)
+		return -errno;
+	/* truncating to 0 first zeroes what a previous device left */
+	if (create && ftruncate(fd, JOURNAL_SIZE))
+		rc = -errno;
+	struct stat sb;
+	if (!rc && (fstat(fd, &sb) || sb.st_size != JOURNAL_SIZE))
+		rc = -EINVAL;
+	void *p = rc ? MAP_FAILED : mmap(NULL, JOURNAL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (!rc && p == MAP_FAILED)
+		rc = -errno;
+	close(fd);
+	if (rc)
+		return rc;
+	d->journal = p;
+	return 0;
+}
+
+void vdnet_journal_close(struct vdnet_dev *d)
+{
+	if (d->journal)
+		munmap(d->journal, JOURNAL_SIZE);
+	d->journal = NULL;
+}
+
+void vdnet_state_forget(struct vdnet_dev *d)
+{
+	char path[128];
+
+	vdnet_journal_close(d);
+	journal_path(d, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT)
+		LOG(WARNING, "device %s: cannot remove %s: %s\n", d->conf.name, path,
+		    strerror(errno));
 	pthread_mutex_lock(&save_lock);
 	int rc = vdnet_state_remove(VDNET_STATE_DIR, d->conf.name);
 	pthread_mutex_unlock(&save_lock);
 	if (rc)
 		LOG(WARNING, "device %s: cannot remove %s/%s.state: %s\n", d->conf.name,
 		    VDNET_STATE_DIR, d->conf.name, strerror(-rc));
+}
+
+/* (declared in vdnet.h; JOURNAL_WORDS is what device.c passes too) */
+uint32_t vdnet_journal_words(void)
+{
+	return JOURNAL_WORDS;
 }
 
 /* reattach=never found a device: serve its requests while the vdpa
@@ -193,6 +252,11 @@ static int take_over(struct vdnet *v, struct vdnet_dev *d, const struct vdnet_st
 	int rc;
 
 	from_state(st, &sv);
+	/* split rings need no journal: without one, only packed ones fail */
+	if (vdnet_journal_open(d, false) == 0) {
+		o.journal = d->journal;
+		o.journal_len = JOURNAL_WORDS;
+	}
 	rc = vdn_net_attach(&o, &sv, &d->net);
 	if (rc) {
 		const char *why =
@@ -200,13 +264,15 @@ static int take_over(struct vdnet *v, struct vdnet_dev *d, const struct vdnet_st
 			rc == -EIO ? "the kernel marked it broken: a request went unanswered for "
 				     "longer than its msg_timeout while no vdnet ran; start with "
 				     "reattach=never to recreate it" :
-			rc == -EOPNOTSUPP ? "its driver uses packed rings, whose progress cannot be "
-					    "recovered yet; start with reattach=never to recreate it" :
+			rc == -EOPNOTSUPP ? "its driver uses packed rings and their journal "
+					    "(" VDNET_STATE_DIR "/NAME.rings) is missing or was never "
+					    "written; start with reattach=never to recreate it" :
 			rc == -ESTALE ? "the state file does not describe it; start with "
 					"reattach=never to recreate it" :
 					"";
 		LOG(ERR, "device %s: cannot take over the existing VDUSE device: %s%s%s\n", name,
 		    strerror(-rc), *why ? "; " : "", why);
+		vdnet_journal_close(d);
 		return rc;
 	}
 	rc = vdnet_port_setup(d);
@@ -216,9 +282,7 @@ static int take_over(struct vdnet *v, struct vdnet_dev *d, const struct vdnet_st
 	if (rc)
 		goto fail_port;
 	d->vdpa_added = d->conf.bus != VDN_VDPA_BUS_NONE;
-	if (d->conf.bus == VDN_VDPA_BUS_NONE)
-		;
-	else if (!v->nl && (rc = vdn_vdpa_open(&v->nl)))
+	if (d->conf.bus != VDN_VDPA_BUS_NONE && !v->nl && (rc = vdn_vdpa_open(&v->nl)))
 		LOG(WARNING, "device %s: no vdpa netlink (%s): teardown cannot remove the vdpa "
 		    "device\n", name, strerror(-rc));
 	if (d->conf.bus == VDN_VDPA_BUS_VIRTIO) {
@@ -235,6 +299,14 @@ static int take_over(struct vdnet *v, struct vdnet_dev *d, const struct vdnet_st
 	    d->conf.bus == VDN_VDPA_BUS_VIRTIO ? "netdev " : "the vdpa device",
 	    d->conf.bus == VDN_VDPA_BUS_VIRTIO ? d->netdev : "",
 	    d->conf.netns[0] ? " (netns)" : "");
+	/* The dead vdnet may have been tearing down, or an admin removed it
+	 * meanwhile (a pending `vdpa dev del` completes as soon as the
+	 * control thread answers its reset): serve it as bus=none would. */
+	if (d->vdpa_added && v->nl && vdn_vdpa_dev_exists(v->nl, name) == 0) {
+		LOG(WARNING, "device %s: its vdpa device is gone; the VDUSE device waits for "
+		    "`vdpa dev add name %s mgmtdev vduse`\n", name, name);
+		d->vdpa_added = false;
+	}
 	return 1;
 
 fail_port:
@@ -243,6 +315,7 @@ fail_net:
 	/* keep the device: a later attempt can still take it over */
 	vdn_net_detach(d->net);
 	d->net = NULL;
+	vdnet_journal_close(d);
 	return rc;
 }
 

@@ -72,6 +72,7 @@ struct vdnet_dev {
 	bool vdpa_added;
 	char netdev[IF_NAMESIZE]; /* kernel netdev once placed */
 	char vhost_path[64];
+	uint64_t *journal;        /* /run/vdnet/NAME.rings mapped (reattach.c) */
 	atomic_bool failed;       /* the control loop gave up on it */
 	/* `set queues`: pairs host -> driver traffic is spread over, never
 	 * more than the driver's active ones; 0 = all of those */
@@ -123,8 +124,16 @@ int vdnet_reattach(struct vdnet *v, struct vdnet_dev *d);
 void vdnet_state_save(void *opaque, const struct vdn_net_saved *st);
 /* write it now from the device's current state */
 void vdnet_state_save_now(struct vdnet_dev *d);
-/* remove it (clean teardown) */
-void vdnet_state_forget(const struct vdnet_dev *d);
+/* remove it and the ring journal (clean teardown; the device is gone) */
+void vdnet_state_forget(struct vdnet_dev *d);
+/* Map /run/vdnet/NAME.rings into d->journal (created and zeroed if
+ * `create`, else the existing one): where packed rings keep their
+ * progress for a takeover.  -errno (d->journal stays NULL). */
+int vdnet_journal_open(struct vdnet_dev *d, bool create);
+/* Unmap it (the device must no longer run); the file stays. */
+void vdnet_journal_close(struct vdnet_dev *d);
+/* its length in words (vdn_net_opts.journal_len) */
+uint32_t vdnet_journal_words(void);
 
 /* fwd.c: every worker lcore runs from vdnet_fwd_start() to
  * vdnet_fwd_stop() and serves at most one (device, queue pair) at a time;

@@ -19,11 +19,6 @@
  * thread's next round, after everything else that is pending. */
 #define CVQ_BUDGET 32
 
-static uint32_t cvq_index(const struct vdn_net_dev *dev)
-{
-	return 2u * dev->max_qp;
-}
-
 void vdn_net_cvq_init(struct vdn_net_dev *dev)
 {
 	vdn_net_ctrl_reset(&dev->cvq.ctrl, 0, dev->cfg.mac, dev->max_qp);
@@ -33,7 +28,7 @@ void vdn_net_cvq_init(struct vdn_net_dev *dev)
 int vdn_net_cvq_start(struct vdn_net_dev *dev)
 {
 	struct vdn_net_cvq *cq = &dev->cvq;
-	uint32_t index = cvq_index(dev);
+	uint32_t index = vdn_net_cvq_index(dev);
 	bool ready;
 	int rc = vdn_net_vq_setup(dev, index, &cq->ring, &ready);
 
@@ -45,7 +40,7 @@ int vdn_net_cvq_start(struct vdn_net_dev *dev)
 	cq->kickfd = rc;
 	/* a new driver starts from the reset state: unfiltered, VLAN table empty */
 	vdn_net_ctrl_reset(&cq->ctrl, tp_driver_features(dev), dev->cfg.mac,
-			   dev->max_qp);
+			   dev->drv_qp);
 	vdn_net_filter_publish(&dev->filter, &cq->ctrl.f);
 	vdn_vq_set_notify(&cq->ring, true);
 	cq->running = true;
@@ -118,7 +113,7 @@ int vdn_net_cvq_poll(struct vdn_net_dev *dev)
 	apply_changes(dev, changed);
 	vdn_vq_flush(&cq->ring);
 	if (n && vdn_vq_need_notify(&cq->ring))
-		tp_vq_irq(dev, cvq_index(dev));
+		tp_vq_irq(dev, vdn_net_cvq_index(dev));
 	if (more) {
 		kicks = 1;
 		/* cannot fail short of counter overflow, which is readable too */

@@ -95,9 +95,9 @@ static const struct vdn_vq *vq_of(const struct vdn_net_dev *dev, uint32_t index)
 {
 	uint32_t qp = index / 2;
 
-	if (dev->cvq_ok && index == 2u * dev->max_qp)
+	if (dev->cvq_ok && index == vdn_net_cvq_index(dev))
 		return &dev->cvq.ring;
-	if (qp >= dev->max_qp)
+	if (qp >= dev->drv_qp)
 		return NULL;
 	return index & 1 ? &dev->qp[qp].tx.ring : &dev->qp[qp].rx.ring;
 }
@@ -181,7 +181,10 @@ static int create(const struct vdn_net_opts *opts, const struct vdn_net_transpor
 	dev->log_opaque = opts->log_opaque;
 	dev->save = opts->save;
 	dev->save_opaque = opts->save_opaque;
+	dev->journal = opts->journal;
+	dev->journal_len = opts->journal_len;
 	dev->max_qp = qps;
+	dev->drv_qp = qps;
 	atomic_store(&dev->active_qp, 1);
 	dev->vq_size = opts->vq_size ? opts->vq_size : 256;
 	dev->port_tx_offloads = opts->port_tx_offloads;
@@ -233,6 +236,7 @@ static int create(const struct vdn_net_opts *opts, const struct vdn_net_transpor
 				     "MAC/VLAN/RX-mode changes from the driver are unavailable", qps);
 		features &= ~(CVQ_FEATURES | BIT(VIRTIO_NET_F_MQ));
 		dev->max_qp = 1;
+		dev->drv_qp = 1;
 		dev->cfg.max_virtqueue_pairs = rte_cpu_to_le_16(1);
 		rc = create_vduse(dev, features);
 	} else if (rc == 0) {

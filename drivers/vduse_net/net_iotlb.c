@@ -57,7 +57,9 @@ static bool ring_in_range(const struct vdn_vduse_vq_info *vi, uint64_t start, ui
 static int remap_ring(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *ring)
 {
 	struct vdn_vduse_vq_info vi;
-	int rc = vdn_vduse_vq_info(dev->vd, index, &vi);
+	vdn_vring_xlate_fn xlate;
+	void *xlate_ctx;
+	int rc = vdn_net_tp_vq_info(dev, index, &vi, &xlate, &xlate_ctx);
 
 	if (rc < 0)
 		return rc;
@@ -66,8 +68,8 @@ static int remap_ring(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *ri
 		.desc_iova = vi.desc_iova,
 		.avail_iova = vi.avail_iova,
 		.used_iova = vi.used_iova,
-		.xlate = vdn_vduse_xlate,
-		.xlate_ctx = dev->vd,
+		.xlate = xlate,
+		.xlate_ctx = xlate_ctx,
 		.packed = vi.packed,
 	};
 	return vdn_vq_remap(ring, &cfg);
@@ -77,11 +79,14 @@ static void stop_if_in_range(struct vdn_net_dev *dev, struct vdn_net_vq *vq, uin
 			     uint64_t last)
 {
 	struct vdn_vduse_vq_info vi;
+	vdn_vring_xlate_fn xlate;
+	void *xlate_ctx;
 
 	vq->remap = false;
 	if (atomic_load(&vq->state) != VQ_RUNNING)
 		return;
-	if (vdn_vduse_vq_info(dev->vd, vq->index, &vi) == 0 && !ring_in_range(&vi, start, last))
+	if (vdn_net_tp_vq_info(dev, vq->index, &vi, &xlate, &xlate_ctx) == 0 &&
+	    !ring_in_range(&vi, start, last))
 		return;
 	/* as vdn_net_queues_stop(): the lcore finishes at most the burst it
 	 * is in, then sees STOPPED */
@@ -129,7 +134,7 @@ void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last)
 	}
 	/* the control queue runs on this thread: nothing to stop */
 	if (dev->cvq.running) {
-		int rc = remap_ring(dev, 2u * dev->max_qp, &dev->cvq.ring);
+		int rc = remap_ring(dev, vdn_net_cvq_index(dev), &dev->cvq.ring);
 
 		if (rc < 0) {
 			vdn_net_logf(dev, RTE_LOG_ERR, "control queue: ring no longer translates "

@@ -86,6 +86,10 @@ struct vdn_net_dev {
 	bool mrg_rxbuf, event_idx, indirect, guest_csum; /* negotiated, at DRIVER_OK */
 	bool host_tso4, host_tso6;                        /* likewise */
 	uint16_t max_qp;
+	/* Pairs the driver has: max_qp with MQ negotiated, else 1 -- and the
+	 * control queue follows them (index 2 without MQ, virtio 5.1.2); set
+	 * at DRIVER_OK, max_qp before any driver. */
+	uint16_t drv_qp;
 	_Atomic uint16_t active_qp;
 	uint16_t vq_size;
 	uint8_t status;
@@ -97,6 +101,8 @@ struct vdn_net_dev {
 	vdn_net_save_fn save;
 	void *save_opaque;
 	bool resuming;           /* vdn_net_attach: rings resume where the device stood */
+	uint64_t *journal;       /* opts->journal: per virtqueue, for packed rings */
+	uint32_t journal_len;
 	struct vdn_net_cvq cvq;
 	struct vdn_net_qp qp[VDN_NET_MAX_QUEUE_PAIRS];
 };
@@ -140,6 +146,11 @@ int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *rin
 int vdn_net_queues_start(struct vdn_net_dev *dev);
 void vdn_net_queues_stop(struct vdn_net_dev *dev);
 
+/* net_iotlb.c: lib/vduse IOTLB hooks (control thread) */
+void vdn_net_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last);
+void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last);
+int vdn_net_iotlb_quiesce(void *opaque);
+
 /* net_dev.c: what lib/vduse calls into (also for vdn_net_attach) */
 extern const struct vdn_vduse_ops vdn_net_vduse_ops;
 void vdn_net_vduse_log(void *opaque, int level, const char *msg);
@@ -150,10 +161,11 @@ void vdn_net_state_changed(struct vdn_net_dev *dev);
  * sets cfg's resume position.  -EOPNOTSUPP packed, -EFAULT unreadable,
  * -EIO the indexes are inconsistent. */
 int vdn_net_resume_pos(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring_cfg *cfg);
-/* net_iotlb.c: lib/vduse IOTLB hooks (control thread) */
-void vdn_net_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last);
-void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last);
-int vdn_net_iotlb_quiesce(void *opaque);
+/* The control queue's index for the driver that is there now. */
+static inline uint32_t vdn_net_cvq_index(const struct vdn_net_dev *dev)
+{
+	return 2u * dev->drv_qp;
+}
 
 /* net_cvq.c: control virtqueue (control thread); init = the state before
  * any driver: nothing filtered */

@@ -59,6 +59,8 @@ int vdn_net_vq_setup(struct vdn_net_dev *dev, uint32_t index, struct vdn_vq *rin
 			cfg.used_wrap = cfg.avail_wrap;
 		}
 	}
+	if (info.packed && dev->journal && index < dev->journal_len)
+		cfg.journal = &dev->journal[index];
 	if (dev->resuming) {
 		rc = vdn_net_resume_pos(dev, index, &cfg);
 		if (rc < 0)
@@ -104,9 +106,11 @@ int vdn_net_queues_start(struct vdn_net_dev *dev)
 	dev->guest_csum = f & (1ULL << VIRTIO_NET_F_GUEST_CSUM);
 	dev->host_tso4 = f & (1ULL << VIRTIO_NET_F_HOST_TSO4);
 	dev->host_tso6 = f & (1ULL << VIRTIO_NET_F_HOST_TSO6);
-	/* Without MQ negotiated only the first pair exists for the driver. */
+	/* Without MQ negotiated only the first pair exists for the driver,
+	 * and vq 2 is its control queue, not a second pair's RX ring. */
+	dev->drv_qp = (f & (1ULL << VIRTIO_NET_F_MQ)) ? dev->max_qp : 1;
 	atomic_store(&dev->active_qp, 1);
-	for (uint16_t i = 0; i < dev->max_qp; i++) {
+	for (uint16_t i = 0; i < dev->drv_qp; i++) {
 		rc = vq_start(dev, &dev->qp[i].rx);
 		if (rc == 0)
 			rc = vq_start(dev, &dev->qp[i].tx);

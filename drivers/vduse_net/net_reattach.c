@@ -19,9 +19,11 @@
  *   whose head was out of range gets no used entry; after such a chain the
  *   used index lags by one and a completed chain would be completed again.
  *   Only a driver that already broke the rules can get there.)
- * - a packed ring has no index: the device's position would have to be
- *   inferred from descriptor flags, which a chain of several descriptors
- *   makes ambiguous (only its first slot is rewritten).  Not done yet.
+ * - a packed ring has no index, and its descriptor flags cannot say where
+ *   the device stood (a chain of several descriptors gets only its first
+ *   slot rewritten), so the device keeps a journal word per ring in memory
+ *   the owner maps from a file (opts->journal): lib/vring's
+ *   vdn_vring_packed_recover() reads it against the ring.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,7 +47,7 @@ void vdn_net_saved_get(const struct vdn_net_dev *dev, struct vdn_net_saved *st)
 	st->features_offered = dev->features;
 	st->status = dev->status;
 	/* lib/vduse forgets the features only after the reset is answered */
-	st->features_driver = dev->status ? vdn_vduse_driver_features(dev->vd) : 0;
+	st->features_driver = dev->status ? tp_driver_features(dev) : 0;
 	st->max_qp = dev->max_qp;
 	st->active_qp = atomic_load(&dev->active_qp);
 	st->vq_size = dev->vq_size;
@@ -65,6 +67,33 @@ void vdn_net_state_changed(struct vdn_net_dev *dev)
 	dev->save(dev->save_opaque, &st);
 }
 
+/* A packed ring: from the journal the dead process kept (net_queue.c
+ * hands the ring the same word, so it goes on from there). */
+static int resume_packed(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring_cfg *cfg)
+{
+	struct vdn_vq_state st;
+	int rc;
+
+	if (!cfg->journal) {
+		vdn_net_logf(dev, RTE_LOG_ERR, "vq %u: packed ring and no journal to resume it from",
+			     index);
+		return -EOPNOTSUPP;
+	}
+	rc = vdn_vring_packed_recover(cfg, __atomic_load_n(cfg->journal, __ATOMIC_ACQUIRE), &st);
+	if (rc < 0) {
+		vdn_net_logf(dev, RTE_LOG_ERR, "vq %u: cannot resume the packed ring from its "
+			     "journal: %s", index, rc == -ENODATA ? "never written" : strerror(-rc));
+		return rc == -ENODATA ? -EOPNOTSUPP : rc;
+	}
+	vdn_net_logf(dev, RTE_LOG_INFO, "vq %u: resuming the packed ring at %u, wrap %d", index,
+		     st.last_used_idx, st.used_wrap);
+	cfg->last_avail_idx = st.last_avail_idx;
+	cfg->avail_wrap = st.avail_wrap;
+	cfg->last_used_idx = st.last_used_idx;
+	cfg->used_wrap = st.used_wrap;
+	return 0;
+}
+
 int vdn_net_resume_pos(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring_cfg *cfg)
 {
 	uint64_t ulen = sizeof(struct vring_used), alen = sizeof(struct vring_avail);
@@ -72,9 +101,9 @@ int vdn_net_resume_pos(struct vdn_net_dev *dev, uint32_t index, struct vdn_vring
 	const struct vring_avail *avail;
 
 	if (cfg->packed)
-		return -EOPNOTSUPP;
-	used = vdn_vduse_xlate(dev->vd, cfg->used_iova, &ulen, VDN_ACCESS_READ);
-	avail = vdn_vduse_xlate(dev->vd, cfg->avail_iova, &alen, VDN_ACCESS_READ);
+		return resume_packed(dev, index, cfg);
+	used = cfg->xlate(cfg->xlate_ctx, cfg->used_iova, &ulen, VDN_ACCESS_READ);
+	avail = cfg->xlate(cfg->xlate_ctx, cfg->avail_iova, &alen, VDN_ACCESS_READ);
 	if (!used || !avail || ulen < sizeof(*used) || alen < sizeof(*avail)) {
 		vdn_net_logf(dev, RTE_LOG_ERR, "vq %u: cannot read the ring to resume it", index);
 		return -EFAULT;
@@ -116,10 +145,13 @@ static struct vdn_net_dev *dev_alloc(const struct vdn_net_opts *o, const struct 
 	dev->log_opaque = o->log_opaque;
 	dev->save = o->save;
 	dev->save_opaque = o->save_opaque;
+	dev->journal = o->journal;
+	dev->journal_len = o->journal_len;
 	dev->port_tx_offloads = o->port_tx_offloads;
 	dev->features = s->features_offered;
 	dev->cvq_ok = s->cvq;
 	dev->max_qp = s->max_qp;
+	dev->drv_qp = s->max_qp;
 	dev->vq_size = s->vq_size;
 	dev->status = s->status;
 	atomic_store(&dev->active_qp, 1);
@@ -170,7 +202,8 @@ int vdn_net_attach(const struct vdn_net_opts *opts, const struct vdn_net_saved *
 	if (rc)
 		return rc;
 	if ((saved->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
-	    (saved->features_driver & BIT(VIRTIO_F_RING_PACKED)))
+	    (saved->features_driver & BIT(VIRTIO_F_RING_PACKED)) &&
+	    (!opts->journal || opts->journal_len < 2u * saved->max_qp + (saved->cvq ? 1 : 0)))
 		return -EOPNOTSUPP;
 	dev = dev_alloc(opts, saved);
 	if (!dev)

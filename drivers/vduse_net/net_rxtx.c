@@ -9,6 +9,7 @@
 #include <rte_byteorder.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "net_private.h"
 
@@ -237,15 +238,18 @@ uint16_t vdn_net_enqueue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 	return done;
 }
 
-/* Build an mbuf (chain) holding the packet the chain carries after its header. */
-static struct rte_mbuf *chain_to_mbuf(const struct vdn_chain *c, uint32_t plen, struct rte_mempool *mp)
+/* Build an mbuf (chain) holding the packet the chain carries after its
+ * header, starting with `first` (freed too on failure). */
+static struct rte_mbuf *chain_to_mbuf(const struct vdn_chain *c, uint32_t plen, struct rte_mempool *mp,
+				      struct rte_mbuf *first)
 {
 	struct rte_mbuf *head = NULL, *last = NULL;
 	uint32_t off = 0;
 
 	while (off < plen) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		struct rte_mbuf *m = first ? first : rte_pktmbuf_alloc(mp);
 
+		first = NULL;
 		if (!m) {
 			rte_pktmbuf_free(head);
 			return NULL;
@@ -319,13 +323,29 @@ static int gso_begin(const struct vdn_net_dev *dev, struct vdn_net_qp *q,
 	return 0;
 }
 
+/* Pop the chain after the one being copied and start loading its first
+ * bytes: the driver wrote both from another core, so the misses overlap
+ * instead of queueing up packet after packet. */
+static inline int look_ahead(struct vdn_vq *r, struct vdn_chain *c)
+{
+	int rc = vdn_vq_pop(r, c);
+
+	if (rc > 0 && c->n_out) {
+		rte_prefetch0(c->iov[0].base);
+		if (c->iov[0].len > RTE_CACHE_LINE_SIZE)
+			rte_prefetch0((const uint8_t *)c->iov[0].base + RTE_CACHE_LINE_SIZE);
+	}
+	return rc;
+}
+
 uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_mempool *mp,
 			       struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vdn_chain c;
+	struct vdn_chain cs[2], *c = &cs[0], *next = &cs[1];
 	struct vdn_net_qp *q;
 	struct vdn_vq *r;
 	uint16_t cnt = 0;
+	int ahead = 0; /* look_ahead()'s result for *next, not yet handled; 0 none */
 
 	if (unlikely(qp >= dev->max_qp))
 		return 0;
@@ -337,11 +357,21 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 		cnt = gso_drain(q, mp, pkts, n);
 	/* a super-frame still pending means the burst or the pool is full */
 	while (cnt < n && !q->gso.m) {
-		int rc = vdn_vq_pop(r, &c);
+		int rc;
 
+		if (ahead) {
+			struct vdn_chain *t = c;
+
+			c = next;
+			next = t;
+			rc = ahead;
+			ahead = 0;
+		} else {
+			rc = vdn_vq_pop(r, c);
+		}
 		if (rc == -EBADMSG) {
 			q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
-			bad_chain(q, &c);
+			bad_chain(q, c);
 			continue;
 		}
 		if (unlikely(rc == -EIO))
@@ -351,33 +381,39 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 		/* transmit buffers are the device's to read only: a writable
 		 * one is a driver bug, and sending what is readable of such a
 		 * chain would put half-packets on the wire */
-		if (unlikely(c.n_in)) {
+		if (unlikely(c->n_in)) {
 			q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
-			vdn_vq_push(r, c.head, 0);
+			vdn_vq_push(r, c->head, 0);
 			continue;
 		}
 
 		struct virtio_net_hdr_v1 hdr;
-		uint32_t plen = c.out_len > VDN_NET_HDR_LEN ? c.out_len - VDN_NET_HDR_LEN : 0;
+		uint32_t plen = c->out_len > VDN_NET_HDR_LEN ? c->out_len - VDN_NET_HDR_LEN : 0;
 
 		if (plen < RTE_ETHER_HDR_LEN) {
 			q->st.drop[VDN_NET_DROP_BAD_HDR]++;
-			vdn_vq_push(r, c.head, 0);
+			vdn_vq_push(r, c->head, 0);
 			continue;
 		}
-		vdn_iov_to_buf(c.iov, c.n_out, 0, &hdr, sizeof(hdr));
+		vdn_iov_to_buf(c->iov, c->n_out, 0, &hdr, sizeof(hdr));
 
 		bool gso = hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE;
 
 		/* a TSO frame's limit applies to each of its segments */
 		if (plen > (gso ? VDN_NET_GSO_MAX_FRAME : q->max_pkt)) {
 			q->st.drop[VDN_NET_DROP_TOO_BIG]++;
-			vdn_vq_push(r, c.head, 0);
+			vdn_vq_push(r, c->head, 0);
 			continue;
 		}
 
-		struct rte_mbuf *m = chain_to_mbuf(&c, plen, mp);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 
+		/* Only once nothing can send this chain back to the ring (one
+		 * mbuf holds it all): the unpop below must undo the last pop. */
+		if (m && cnt + 1 < n && plen <= rte_pktmbuf_tailroom(m))
+			ahead = look_ahead(r, next);
+		if (m)
+			m = chain_to_mbuf(c, plen, mp, m);
 		if (!m) {
 			/* leave the packet in the ring: the pool refills as the
 			 * port transmits, and we retry on the next burst */
@@ -387,7 +423,7 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 		}
 		if (gso) {
 			/* the copy is ours: the driver gets its buffer back now */
-			vdn_vq_push(r, c.head, 0);
+			vdn_vq_push(r, c->head, 0);
 			rc = gso_begin(dev, q, &hdr, m);
 			if (rc < 0)
 				q->st.drop[rc == -E2BIG ? VDN_NET_DROP_TOO_BIG : VDN_NET_DROP_BAD_HDR]++;
@@ -398,13 +434,23 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 		if (vdn_net_hdr_to_mbuf(&hdr, m, &q->st.sw_csum) < 0) {
 			rte_pktmbuf_free(m);
 			q->st.drop[VDN_NET_DROP_BAD_HDR]++;
-			vdn_vq_push(r, c.head, 0);
+			vdn_vq_push(r, c->head, 0);
 			continue;
 		}
-		vdn_vq_push(r, c.head, 0);
+		vdn_vq_push(r, c->head, 0);
 		q->st.tx_packets++;
 		q->st.tx_bytes += plen;
 		pkts[cnt++] = m;
+	}
+	/* A chain looked at but not taken goes back (it is the last pop);
+	 * a malformed or broken one is dealt with as in the loop. */
+	if (ahead > 0) {
+		vdn_vq_unpop(r, 1);
+	} else if (ahead == -EBADMSG) {
+		q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
+		bad_chain(q, next);
+	} else if (unlikely(ahead == -EIO)) {
+		vq_broken(dev, q, &q->tx);
 	}
 	vq_leave(dev, q, &q->tx);
 	return cnt;

@@ -75,6 +75,14 @@ struct vdn_net_opts {
 	bool packed;
 	vdn_net_save_fn save;        /* optional: keep state for vdn_net_attach */
 	void *save_opaque;
+	/* optional: one 64-bit word per virtqueue (2 * queue_pairs + 1, the
+	 * control queue last) in memory that outlives the process (a shared
+	 * file mapping).  Packed rings keep their progress there (see
+	 * vdn_vring_packed_recover), which lets vdn_net_attach() take a
+	 * packed-ring device over.  Must stay mapped until the device is
+	 * destroyed or detached. */
+	uint64_t *journal;
+	uint32_t journal_len;        /* words */
 };
 
 /*
@@ -97,11 +105,14 @@ int vdn_net_destroy(struct vdn_net_dev *dev);
  * was created with).  If the driver was running, the queues are started
  * again where the device really stood: for a split ring at the used index
  * in the driver's memory, so a chain popped but not completed is processed
- * again (TX: sent twice; RX: written again) and none is lost.
+ * again (TX: sent twice; RX: written again) and none is lost; for a packed
+ * ring from the journal opts->journal kept (the same memory the dead
+ * process had), completions it had staged are published first.
  * Errors: as vdn_vduse_attach() (-ENODEV no such device, -EBUSY served by
  * another process, -EIO broken by a timed-out request), -ESTALE `saved`
  * does not match the device (acked features differ), -EOPNOTSUPP the
- * driver negotiated packed rings (their progress cannot be recovered yet),
+ * driver negotiated packed rings and opts->journal is missing or holds no
+ * journal for a queue,
  * -EINVAL bad arguments, -EFAULT/-EIO a ring cannot be read or is corrupt.
  */
 int vdn_net_attach(const struct vdn_net_opts *opts, const struct vdn_net_saved *saved,

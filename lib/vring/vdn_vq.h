@@ -70,6 +70,7 @@ struct vdn_vring_packed {
 	void *dev_event;         /* device event suppression (written) */
 	vdn_vring_xlate_fn xlate;
 	void *xlate_ctx;
+	uint64_t *journal;       /* cfg->journal */
 	struct vdn_vring_stats stats;
 	struct {
 		uint16_t id;     /* UINT16_MAX: the pop had no valid id */
@@ -128,6 +129,25 @@ bool vdn_vring_packed_need_notify(struct vdn_vring_packed *vp);
 void vdn_vring_packed_set_notify(struct vdn_vring_packed *vp, bool enable);
 
 void vdn_vring_packed_state(const struct vdn_vring_packed *vp, struct vdn_vq_state *st);
+
+/*
+ * Crash-restart.  A packed ring has no index that counts completions, and
+ * its descriptor flags cannot say where the device stood (only the first
+ * slot of a completed chain is rewritten), so a ring given cfg->journal
+ * keeps its used position there: one 64-bit store per push (before the
+ * entry is written) and per flush.  From that word and the ring, this
+ * works out where a device that died resumes: completions it had staged
+ * are published (the first entry's flags, which the flush would have
+ * stored, are written now), except a last one that may be half written,
+ * whose chain is processed again, as are the chains popped but not
+ * completed.  Fills st (avail = used = the resume point) for
+ * vdn_vring_packed_init().  Exact only if the device completed chains in
+ * the order it popped them (vduse_net does).
+ * Returns 0; -ENODATA `word` is not a journal (never written); -EINVAL bad
+ * cfg or a position >= num; -EFAULT the ring does not translate.
+ */
+int vdn_vring_packed_recover(const struct vdn_vring_cfg *cfg, uint64_t word,
+			     struct vdn_vq_state *st);
 
 /*
  * The front.  Same argument shapes as the vdn_vring_* split API, so a device

@@ -98,6 +98,10 @@ struct vdn_vring_cfg {
 	bool avail_wrap;         /* packed: driver ring wrap counter at last_avail_idx */
 	uint16_t last_used_idx;  /* packed: next used position (0 on a fresh queue) */
 	bool used_wrap;          /* packed: device ring wrap counter at last_used_idx */
+	/* packed, optional: a word the ring keeps its progress in, in memory
+	 * that outlives the process (a shared file mapping), so that the next
+	 * process can resume exactly (vdn_vring_packed_recover) */
+	uint64_t *journal;
 };
 
 /* The ring state.  Callers allocate it (no allocation inside); fields are

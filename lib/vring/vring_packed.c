@@ -69,6 +69,12 @@ int vdn_vring_packed_init(struct vdn_vring_packed *vp, const struct vdn_vring_cf
 	vp->used_wrap = cfg->used_wrap;
 	vp->pub_pos = vp->used_pos;
 	vp->pub_wrap = vp->used_wrap;
+	vp->journal = cfg->journal;
+	if (vp->journal) {
+		uint16_t u = pk_seq(vp->used_pos, vp->used_wrap);
+
+		__atomic_store_n(vp->journal, pk_journal_word(u, u, u), __ATOMIC_RELAXED);
+	}
 	/* A previous owner's DISABLE could suppress the driver's first kick. */
 	vdn_vring_packed_set_notify(vp, true);
 	return 0;
@@ -97,6 +103,21 @@ void vdn_vring_packed_push(struct vdn_vring_packed *vp, uint16_t id, uint32_t le
 		return;
 	vp->id_ndesc[id] = 0;
 	d = &pk_ring(vp)[vp->used_pos];
+	if (vp->journal) {
+		/* before the entry: a word that claims an entry not (wholly)
+		 * written is told apart by recovery; one that misses a
+		 * written entry could not be */
+		uint16_t after = vp->used_pos;
+		bool wrap = vp->used_wrap;
+
+		pk_advance(&after, &wrap, ndesc, vp->num);
+		__atomic_store_n(vp->journal,
+				 pk_journal_word(pk_seq(vp->pub_pos, vp->pub_wrap),
+						 pk_seq(vp->used_pos, vp->used_wrap), pk_seq(after, wrap)),
+				 __ATOMIC_RELAXED);
+		/* ... and the entry's stores stay after it */
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+	}
 	/* A used descriptor has AVAIL == USED == our wrap counter; WRITE says
 	 * len counts bytes written (2.8.4). */
 	flags = (uint16_t)((vp->used_wrap ? PK_AVAIL | PK_USED : 0) | (len ? VRING_DESC_F_WRITE : 0));
@@ -129,6 +150,11 @@ void vdn_vring_packed_flush(struct vdn_vring_packed *vp)
 	le16_store(&pk_ring(vp)[vp->batch_pos].flags, vp->batch_flags, __ATOMIC_RELEASE);
 	vp->pub_pos = vp->used_pos;
 	vp->pub_wrap = vp->used_wrap;
+	if (vp->journal) {
+		uint16_t u = pk_seq(vp->used_pos, vp->used_wrap);
+
+		__atomic_store_n(vp->journal, pk_journal_word(u, u, u), __ATOMIC_RELEASE);
+	}
 	moved = vp->unsignalled + vp->batch_desc;
 	/* Past two laps every event position has been crossed; cap there so
 	 * the counter cannot wrap however long nobody asks. */

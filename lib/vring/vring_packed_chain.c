@@ -59,17 +59,55 @@ static void record(struct vdn_vring_packed *vp, uint16_t id, uint16_t ndesc)
 		vp->hist_n++;
 }
 
-int vdn_vring_packed_pop(struct vdn_vring_packed *vp, struct vdn_chain *c)
+/*
+ * The common chain, one direct descriptor whose buffer translates in one
+ * piece, without the general walk.  Returns false, having changed nothing,
+ * for anything else (the general path then takes it, errors included).
+ */
+static inline bool pop_single(struct vdn_vring_packed *vp, const struct vring_packed_desc *dsc,
+			      uint16_t flags, struct vdn_chain *c)
+{
+	struct vring_packed_desc raw;
+	bool wr = flags & VRING_DESC_F_WRITE;
+	uint64_t addr, got;
+	uint32_t len;
+	uint16_t id;
+	void *p;
+
+	memcpy(&raw, dsc, sizeof(raw));
+	addr = le64toh(raw.addr);
+	len = le32toh(raw.len);
+	id = le16toh(raw.id);
+	if (id >= vp->num || vp->id_ndesc[id] || !len || addr + (len - 1) < addr)
+		return false;
+	got = len;
+	p = vp->xlate(vp->xlate_ctx, addr, &got, wr ? VDN_ACCESS_WRITE : VDN_ACCESS_READ);
+	if (!p || got < len)
+		return false;
+	c->head = id;
+	c->iov[0].base = p;
+	c->iov[0].len = len;
+	c->n_out = !wr;
+	c->n_in = wr;
+	c->out_len = wr ? 0 : len;
+	c->in_len = wr ? len : 0;
+	vp->id_ndesc[id] = 1;
+	record(vp, id, 1);
+	pk_advance(&vp->avail_pos, &vp->avail_wrap, 1, vp->num);
+	vp->stats.popped++;
+	return true;
+}
+
+/* The general walk of an available chain whose first flags are `flags`.
+ * Out of line so the one-descriptor path pays for none of its frame. */
+static __attribute__((noinline)) int pop_walk(struct vdn_vring_packed *vp, struct vdn_chain *c,
+					      uint16_t flags)
 {
 	const struct vring_packed_desc *ring = pk_ring(vp);
 	struct walk w = { .xlate = vp->xlate, .xlate_ctx = vp->xlate_ctx, .c = c };
 	uint16_t pos = vp->avail_pos, n = 0, id = PK_NO_ID;
 	bool wrap = vp->avail_wrap, ok = true, ended = false;
-	/* Acquire: the driver stores the first descriptor's flags last. */
-	uint16_t flags = le16_load(&ring[pos].flags, __ATOMIC_ACQUIRE);
 
-	if (!pk_is_avail(flags, wrap))
-		return 0;
 	c->n_out = 0;
 	c->n_in = 0;
 	c->out_len = 0;
@@ -130,6 +168,20 @@ int vdn_vring_packed_pop(struct vdn_vring_packed *vp, struct vdn_chain *c)
 	c->in_len = (uint32_t)w.in_len;
 	vp->stats.popped++;
 	return 1;
+}
+
+int vdn_vring_packed_pop(struct vdn_vring_packed *vp, struct vdn_chain *c)
+{
+	const struct vring_packed_desc *d = &pk_ring(vp)[vp->avail_pos];
+	/* Acquire: the driver stores the first descriptor's flags last. */
+	uint16_t flags = le16_load(&d->flags, __ATOMIC_ACQUIRE);
+
+	if (!pk_is_avail(flags, vp->avail_wrap))
+		return 0;
+	if (!(flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) &&
+	    __builtin_expect(pop_single(vp, d, flags, c), 1))
+		return 1;
+	return pop_walk(vp, c, flags);
 }
 
 void vdn_vring_packed_unpop(struct vdn_vring_packed *vp, uint16_t n)

@@ -47,4 +47,22 @@ static inline void pk_retreat(uint16_t *pos, bool *wrap, uint16_t n, uint16_t nu
 	*pos = (uint16_t)p;
 }
 
+/* The journal word (vdn_vring_packed_recover): three ring positions, each
+ * with its wrap counter in bit 15 (num <= 32768), and a tag that tells a
+ * written word from zeroed memory.
+ *   p0: the first staged entry (the published position)
+ *   pk: where the last push writes its entry
+ *   p1: after the last push (the used position, staged entries included) */
+#define PK_JOURNAL_TAG 0x5aULL
+
+static inline uint16_t pk_seq(uint16_t pos, bool wrap)
+{
+	return (uint16_t)(pos | (wrap ? 0x8000u : 0));
+}
+
+static inline uint64_t pk_journal_word(uint16_t p0, uint16_t pk, uint16_t p1)
+{
+	return (uint64_t)p0 | (uint64_t)pk << 16 | (uint64_t)p1 << 32 | PK_JOURNAL_TAG << 56;
+}
+
 #endif

@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include <rte_eal.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -66,6 +67,8 @@ struct cell {
 	uint32_t size;
 	bool rx;
 	double mpps[MAX_RUNS];
+	double idle[MAX_RUNS]; /* share of the device lcore's time finding nothing */
+	double ns[MAX_RUNS];   /* its busy CPU time per packet */
 	unsigned int n;
 };
 
@@ -81,7 +84,11 @@ struct run {
 	uint64_t irqs;    /* the transport's "interrupts": a counter */
 	_Alignas(64) int phase; /* 0 set up, 1 running, 2 stop */
 	_Alignas(64) uint64_t dev_count;
+	uint64_t dev_cycles;              /* TSC cycles in the loop, and of those ... */
+	uint64_t dev_idle;                /* ... in polls that found nothing */
 	uint64_t dev_errors;
+	clockid_t dev_clock;              /* the device lcore's CPU-time clock */
+	_Alignas(64) int dev_clock_ok;
 };
 
 static double now(void)
@@ -174,11 +181,15 @@ static int device_main(void *arg)
 	const uint16_t port = r->port[size == 64 ? 0 : 1];
 	const uint16_t burst = (uint16_t)r->o->burst;
 	struct rte_mbuf *pkts[MAX_BURST];
-	uint64_t count = 0, seq = 0, errors = 0;
+	uint64_t count = 0, seq = 0, errors = 0, start, idle = 0;
 
+	if (pthread_getcpuclockid(pthread_self(), &r->dev_clock) == 0)
+		__atomic_store_n(&r->dev_clock_ok, 1, __ATOMIC_RELEASE);
 	while (phase(r) == 0)
 		rte_pause();
+	start = rte_rdtsc();
 	while (phase(r) == 1) {
+		uint64_t t = rte_rdtsc();
 		uint16_t n, k;
 
 		if (!rx) {
@@ -206,8 +217,12 @@ static int device_main(void *arg)
 			rte_pktmbuf_free_bulk(pkts, n);
 			n = k;
 		}
+		if (!n)
+			idle += rte_rdtsc() - t;
 		seq += n;
 		count += n;
+		__atomic_store_n(&r->dev_idle, idle, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->dev_cycles, rte_rdtsc() - start, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->dev_count, count, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&r->dev_errors, errors, __ATOMIC_RELAXED);
@@ -241,12 +256,25 @@ static void *driver_main(void *arg)
 	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |  \
 	 VIRTIO_CONFIG_S_DRIVER_OK)
 
-/* One run of one cell: packets per second in *mpps; negative errno on error. */
-static int run_once(struct run *r, unsigned int dev_lcore, double *mpps)
+/* CPU time of the device lcore in seconds, or -1. */
+static double dev_cpu(const struct run *r)
+{
+	struct timespec ts;
+
+	if (!__atomic_load_n(&r->dev_clock_ok, __ATOMIC_ACQUIRE) ||
+	    clock_gettime(r->dev_clock, &ts))
+		return -1;
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* One run of one cell: packets per second in *mpps, the device lcore's
+ * idle share in *idle and its busy CPU time per packet in *ns (robust to
+ * the lcore being descheduled on a shared machine; 0 if unknown). */
+static int run_once(struct run *r, unsigned int dev_lcore, double *mpps, double *idle, double *ns)
 {
 	struct vdn_net_q_stats st0, st;
-	uint64_t c0, c1, drops = 0;
-	double t0, t1, warm = r->o->seconds * 0.2;
+	uint64_t c0, c1, i0, i1, y0, y1, drops = 0;
+	double t0, t1, cpu0, cpu1, warm = r->o->seconds * 0.2;
 	pthread_t td;
 	int rc;
 
@@ -259,7 +287,8 @@ static int run_once(struct run *r, unsigned int dev_lcore, double *mpps)
 		return rc;
 	vdn_net_qp_stats(r->dev, 0, &st0);
 	r->phase = 0;
-	r->dev_count = r->dev_errors = r->irqs = 0;
+	r->dev_clock_ok = 0;
+	r->dev_count = r->dev_cycles = r->dev_idle = r->dev_errors = r->irqs = 0;
 	if (rte_eal_remote_launch(device_main, r, dev_lcore)) {
 		vdn_net_transport_status(r->dev, 0);
 		return -EAGAIN;
@@ -273,6 +302,9 @@ static int run_once(struct run *r, unsigned int dev_lcore, double *mpps)
 	__atomic_store_n(&r->phase, 1, __ATOMIC_RELEASE);
 	sleep_s(warm < 0.1 ? warm : 0.1);
 	c0 = __atomic_load_n(&r->dev_count, __ATOMIC_ACQUIRE);
+	i0 = __atomic_load_n(&r->dev_idle, __ATOMIC_RELAXED);
+	y0 = __atomic_load_n(&r->dev_cycles, __ATOMIC_RELAXED);
+	cpu0 = dev_cpu(r);
 	t0 = now();
 	sleep_s(r->o->seconds);
 	c1 = __atomic_load_n(&r->dev_count, __ATOMIC_ACQUIRE);
@@ -282,6 +314,9 @@ static int run_once(struct run *r, unsigned int dev_lcore, double *mpps)
 		sleep_s(0.05);
 		c1 = __atomic_load_n(&r->dev_count, __ATOMIC_ACQUIRE);
 	}
+	i1 = __atomic_load_n(&r->dev_idle, __ATOMIC_RELAXED);
+	y1 = __atomic_load_n(&r->dev_cycles, __ATOMIC_RELAXED);
+	cpu1 = dev_cpu(r);
 	t1 = now();
 	__atomic_store_n(&r->phase, 2, __ATOMIC_RELEASE);
 	pthread_join(td, NULL);
@@ -308,6 +343,12 @@ static int run_once(struct run *r, unsigned int dev_lcore, double *mpps)
 		return -EIO;
 	}
 	*mpps = (double)(c1 - c0) / (t1 - t0) / 1e6;
+	*idle = y1 > y0 ? (double)(i1 - i0) / (double)(y1 - y0) : 1.0;
+	*ns = 0;
+	/* preemption hits busy and idle polls alike, so the idle share of
+	 * wall time is also that of CPU time */
+	if (cpu0 >= 0 && cpu1 > cpu0)
+		*ns = (cpu1 - cpu0) * (1.0 - *idle) / (double)(c1 - c0) * 1e9;
 	return 0;
 }
 
@@ -480,33 +521,47 @@ int main(int argc, char **argv)
 	for (unsigned int run = 0; run < o.runs; run++) {
 		for (unsigned int k = 0; k < ncell; k++) {
 			struct cell *c = &cells[k];
-			double mpps;
+			double mpps, idle, ns;
 
 			r.cell = c;
-			if (run_once(&r, 1, &mpps) < 0) {
+			if (run_once(&r, 1, &mpps, &idle, &ns) < 0) {
 				failed = 1;
 				continue;
 			}
+			c->idle[c->n] = idle;
+			c->ns[c->n] = ns;
 			c->mpps[c->n++] = mpps;
-			printf("RUN %s %u %s mpps=%.3f\n", c->packed ? "packed" : "split", c->size,
-			       c->rx ? "rx" : "tx", mpps);
+			printf("RUN %s %u %s mpps=%.3f dev_idle=%.2f dev_ns=%.1f\n",
+			       c->packed ? "packed" : "split", c->size, c->rx ? "rx" : "tx", mpps, idle,
+			       ns);
 			fflush(stdout);
 		}
 	}
 
-	printf("%-7s %5s %-3s  %-26s  %s\n", "layout", "size", "dir", "Mpps min / median / max",
-	       "Gbit/s min / median / max");
+	/* idle: the device lcore's time in polls that found nothing (mean
+	 * over the runs).  Near 0: the device set the pace; high: the driver
+	 * harness (or the machine) did.  ns/pkt: the device lcore's CPU time
+	 * per packet outside those polls, which time slicing by other work on
+	 * the machine does not inflate (cache pollution still does). */
+	printf("%-7s %5s %-3s  %-26s  %-27s  %-8s  %s\n", "layout", "size", "dir",
+	       "Mpps min / median / max", "Gbit/s min / median / max", "dev idle",
+	       "dev ns/pkt (median)");
 	for (unsigned int k = 0; k < ncell; k++) {
 		struct cell *c = &cells[k];
 		double g = c->size * 8.0 / 1e3; /* Mpps -> Gbit/s of frames */
 
+		double idle = 0;
+
 		if (c->n == 0)
 			continue;
+		for (unsigned int i = 0; i < c->n; i++)
+			idle += c->idle[i] / c->n;
 		qsort(c->mpps, c->n, sizeof(double), cmp_double);
-		printf("%-7s %5u %-3s  %7.2f / %7.2f / %7.2f   %7.2f / %7.2f / %7.2f\n",
+		qsort(c->ns, c->n, sizeof(double), cmp_double);
+		printf("%-7s %5u %-3s  %7.2f / %7.2f / %7.2f   %7.2f / %7.2f / %7.2f   %7.0f%%  %6.1f\n",
 		       c->packed ? "packed" : "split", c->size, c->rx ? "rx" : "tx", c->mpps[0],
 		       c->mpps[c->n / 2], c->mpps[c->n - 1], c->mpps[0] * g, c->mpps[c->n / 2] * g,
-		       c->mpps[c->n - 1] * g);
+		       c->mpps[c->n - 1] * g, idle * 100, c->ns[c->n / 2]);
 	}
 	for (unsigned int k = 0; k < ncell; k++) {
 		struct cell *c = &cells[k];

@@ -14,7 +14,7 @@
  * side checks, and any rejected chain fails the run: a fast wrong ring does
  * not print a RESULT.
  *
- *   ring_bench [--quick] [--runs N] [--seconds S] [--queue-size N] [--burst N]
+ *   ring_bench [--cost] [--quick] [--runs N] [--seconds S] [--queue-size N] [--burst N]
  *              [--layout split|packed] [--size 64|1518] [--dir tx|rx]
  */
 #include <errno.h>
@@ -39,6 +39,7 @@ struct opts {
 	double seconds;
 	uint16_t num;
 	unsigned int burst;
+	bool cost;                /* --cost: single-core path length instead */
 };
 
 struct cell {
@@ -119,6 +120,49 @@ static void *xlate(void *ctx, uint64_t iova, uint64_t *len, int access)
 	return m->base + iova;
 }
 
+/* One device burst: pop up to `burst` chains, copy each packet out of the
+ * driver's buffer (tx, like a TX dequeue into an mbuf) or into it (rx),
+ * push, publish once.  Returns the packets done. */
+static unsigned int dev_burst(struct vdn_vq *vq, bool rx, uint32_t size, unsigned int burst,
+			      uint8_t *mbufs, uint64_t *seq, uint64_t *errors)
+{
+	struct vdn_chain c;
+	unsigned int n = 0;
+
+	while (n < burst) {
+		uint8_t *mb = mbufs + (size_t)n * BENCH_BUF_SIZE;
+		uint32_t len = 0;
+		uint64_t s;
+		int rc = vdn_vq_pop(vq, &c);
+
+		if (rc != 1) {
+			*errors += rc < 0;
+			break;
+		}
+		if (!rx) {
+			/* TX dequeue: header stays, payload to the mbuf */
+			if (vdn_iov_to_buf(c.iov, c.n_out, BENCH_HDR_LEN, mb, size) != size)
+				(*errors)++;
+			memcpy(&s, mb, sizeof(s));
+			*errors += s != *seq;
+		} else {
+			/* RX enqueue: header + payload from the mbuf */
+			memcpy(mb + BENCH_HDR_LEN, seq, sizeof(*seq));
+			len = (uint32_t)vdn_iov_from_buf(c.iov + c.n_out, c.n_in, 0, mb,
+							 BENCH_HDR_LEN + size);
+			*errors += len != BENCH_HDR_LEN + size;
+		}
+		(*seq)++;
+		vdn_vq_push(vq, c.head, len);
+		n++;
+	}
+	if (n) {
+		vdn_vq_flush(vq);
+		(void)vdn_vq_need_notify(vq);
+	}
+	return n;
+}
+
 static void *device_main(void *arg)
 {
 	struct run *r = arg;
@@ -126,7 +170,6 @@ static void *device_main(void *arg)
 	const uint32_t size = r->cell->size;
 	const bool rx = r->cell->rx;
 	const unsigned int burst = r->o->burst;
-	struct vdn_chain c;
 	/* the "mbufs": a small pool reused burst after burst, as a mempool
 	 * cache hands the same ones out again */
 	uint8_t *mbufs = aligned_alloc(64, (size_t)MAX_BURST * BENCH_BUF_SIZE);
@@ -143,38 +186,9 @@ static void *device_main(void *arg)
 	start = __rdtsc();
 	while (phase(r) == 1) {
 		uint64_t t = __rdtsc();
-		unsigned int n = 0;
+		unsigned int n = dev_burst(vq, rx, size, burst, mbufs, &seq, &errors);
 
-		while (n < burst) {
-			uint8_t *mb = mbufs + (size_t)n * BENCH_BUF_SIZE;
-			uint32_t len = 0;
-			uint64_t s;
-			int rc = vdn_vq_pop(vq, &c);
-
-			if (rc != 1) {
-				errors += rc < 0;
-				break;
-			}
-			if (!rx) {
-				/* TX dequeue: header stays, payload to the mbuf */
-				if (vdn_iov_to_buf(c.iov, c.n_out, BENCH_HDR_LEN, mb, size) != size)
-					errors++;
-				memcpy(&s, mb, sizeof(s));
-				errors += s != seq;
-			} else {
-				/* RX enqueue: header + payload from the mbuf */
-				memcpy(mb + BENCH_HDR_LEN, &seq, sizeof(seq));
-				len = (uint32_t)vdn_iov_from_buf(c.iov + c.n_out, c.n_in, 0, mb,
-								 BENCH_HDR_LEN + size);
-				errors += len != BENCH_HDR_LEN + size;
-			}
-			seq++;
-			vdn_vq_push(vq, c.head, len);
-			n++;
-		}
 		if (n) {
-			vdn_vq_flush(vq);
-			(void)vdn_vq_need_notify(vq);
 			count += n;
 		} else {
 			relax();
@@ -300,6 +314,72 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+#define COST_BURSTS 20000
+
+/*
+ * --cost: the driver and the device take turns on one core, so every line
+ * is hot in its cache and nothing else runs in between; TSC cycles per
+ * packet of the device's bursts alone, min and median over COST_BURSTS
+ * bursts.  That is what the ring code itself costs, without the cross-core
+ * traffic that dominates the two-core runs, and it hardly moves when the
+ * machine is busy: the tool for comparing code changes on a shared box.
+ */
+static int cost_cell(struct run *r, double *min, double *med)
+{
+	static double samples[COST_BURSTS];
+	const struct cell *cl = r->cell;
+	struct vdn_vring_cfg cfg;
+	uint8_t *mbufs = aligned_alloc(64, (size_t)MAX_BURST * BENCH_BUF_SIZE);
+	uint64_t seq = 0, errors = 0, bad = 0;
+	const struct vdn_vring_stats *st;
+	unsigned int k = 0;
+	int rc;
+
+	if (!mbufs)
+		return -ENOMEM;
+	memset(mbufs, 0x5a, (size_t)MAX_BURST * BENCH_BUF_SIZE);
+	rc = bench_drv_init(&r->drv, &r->m, cl->packed, cl->rx, r->o->num, cl->size);
+	if (rc == 0) {
+		bench_drv_cfg(&r->drv, &cfg, xlate);
+		rc = vdn_vq_init(r->vq, &cfg);
+	}
+	if (rc < 0) {
+		free(mbufs);
+		return rc;
+	}
+	vdn_vq_set_notify(r->vq, false);
+	for (int i = -COST_BURSTS / 10; i < COST_BURSTS; i++) {
+		uint64_t t0, t1;
+		unsigned int n;
+
+		bench_drv_post(&r->drv, r->o->burst);
+		_mm_lfence();
+		t0 = __rdtsc();
+		_mm_lfence();
+		n = dev_burst(r->vq, cl->rx, cl->size, r->o->burst, mbufs, &seq, &errors);
+		_mm_lfence();
+		t1 = __rdtsc();
+		bench_drv_reclaim(&r->drv);
+		if (i >= 0 && n)
+			samples[k++] = (double)(t1 - t0) / n;
+	}
+	free(mbufs);
+	st = vdn_vq_stats(r->vq);
+	for (int i = 0; i < VDN_VRING_E__COUNT; i++)
+		bad += st->bad[i];
+	if (errors || r->drv.errors || bad || k < COST_BURSTS) {
+		fprintf(stderr, "ring_bench: --cost %s %u %s: errors device %llu driver %llu, "
+				"rejected %llu\n", cl->packed ? "packed" : "split", cl->size,
+			cl->rx ? "rx" : "tx", (unsigned long long)errors,
+			(unsigned long long)r->drv.errors, (unsigned long long)bad);
+		return -EIO;
+	}
+	qsort(samples, k, sizeof(double), cmp_double);
+	*min = samples[0];
+	*med = samples[k / 2];
+	return 0;
+}
+
 /* Two CPUs we may run on: the driver gets the first, the device the second. */
 static void pick_cpus(int *drv, int *dev)
 {
@@ -323,7 +403,7 @@ static void pick_cpus(int *drv, int *dev)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: ring_bench [--quick] [--runs N] [--seconds S] [--queue-size N] "
+	fprintf(stderr, "usage: ring_bench [--cost] [--quick] [--runs N] [--seconds S] [--queue-size N] "
 			"[--burst N] [--layout split|packed] [--size 64|1518] [--dir tx|rx]\n");
 	return 2;
 }
@@ -334,7 +414,9 @@ static int parse(int argc, char **argv, struct opts *o)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(a, "--quick")) {
+		if (!strcmp(a, "--cost")) {
+			o->cost = true;
+		} else if (!strcmp(a, "--quick")) {
 			o->runs = 3;
 			o->seconds = 0.2;
 		} else if (!strcmp(a, "--runs") && v) {
@@ -394,6 +476,26 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pick_cpus(&r.cpu_drv, &r.cpu_dev);
+	if (o.cost) {
+		printf("ring_bench --cost: one core, queue %u, burst %u, %u bursts per cell; TSC "
+		       "cycles per packet of the device's bursts\n%-7s %5s %-3s  %8s %8s\n", o.num,
+		       o.burst, COST_BURSTS, "layout", "size", "dir", "min", "median");
+		for (unsigned int k = 0; k < ncell; k++) {
+			struct cell *c = &cells[k];
+			double mn, md;
+
+			r.cell = c;
+			if (cost_cell(&r, &mn, &md) < 0) {
+				failed = 1;
+				continue;
+			}
+			printf("%-7s %5u %-3s  %8.1f %8.1f\n", c->packed ? "packed" : "split", c->size,
+			       c->rx ? "rx" : "tx", mn, md);
+		}
+		free(r.vq);
+		free(r.m.base);
+		return failed;
+	}
 	printf("ring_bench: queue %u, burst %u, %u runs x %.2f s per cell; ", o.num, o.burst, o.runs,
 	       o.seconds);
 	if (r.cpu_dev >= 0)

@@ -15,7 +15,9 @@
 # Runs are interleaved (a round = every cell of ours, then every cell of
 # DPDK's) so machine noise hits both alike; each cell reports min / median /
 # max over the rounds and the ratio of the medians.  Then lib/vring alone
-# (ring_bench) as an extra table.  Ends with one line per measured cell:
+# (ring_bench) as extra tables: on two cores, and its path length on one
+# (--cost, cycles per packet, steady on a busy machine).  Ends with one line
+# per measured cell:
 #   RESULT split 64 tx ours_mpps=9.100 dpdk_mpps=7.000 ratio=1.30
 # and, with --vm, whatever tests/perf/vm_bench.sh prints.  A cell whose run
 # failed a sanity check has no RESULT line and the exit status is 1.
@@ -79,11 +81,17 @@ done
 grep -v '^ours \|^dpdk ' "$log"
 
 # Table and RESULT lines: min/median/max Mpps per side, Gbit/s of the
-# medians (frame bytes x 8), ratio of the medians.
+# medians (frame bytes x 8), ratio of the medians; idle = share of our
+# device lcore's time in polls that found nothing (mean over the rounds:
+# high means our driver harness or the machine set the pace, not the device);
+# ns/pkt = its CPU time per packet outside those polls (median), which other
+# work time-slicing the core does not inflate.
 list=$(printf '%s,' "${cells[@]}")
 awk -v runs="$runs" -v list="${list%,}" -v resfile="$log.res" '
 	BEGIN { nc = split(list, order, ",") }
-	{ split($5, kv, "="); key = $2 " " $3 " " $4; v[$1, key, ++n[$1, key]] = kv[2] }
+	{ split($5, kv, "="); key = $2 " " $3 " " $4; v[$1, key, ++n[$1, key]] = kv[2]
+	  if (split($6, iv, "=") == 2 && iv[1] == "dev_idle") idle[key] += iv[2]
+	  if (split($7, iv, "=") == 2 && iv[1] == "dev_ns") v["ns", key, ++n["ns", key]] = iv[2] }
 	function stat(side, key, out,   m, i, j, t, a) {
 		m = n[side, key]
 		for (i = 1; i <= m; i++) a[i] = v[side, key, i]
@@ -93,8 +101,9 @@ awk -v runs="$runs" -v list="${list%,}" -v resfile="$log.res" '
 		return m
 	}
 	END {
-		printf "%-7s %5s %-3s | %-24s %7s | %-24s %7s | %6s\n", "layout", "size", "dir",
-		       "ours Mpps min/med/max", "Gbit/s", "dpdk Mpps min/med/max", "Gbit/s", "ratio"
+		printf "%-7s %5s %-3s | %-24s %7s %4s %6s | %-24s %7s | %6s\n", "layout", "size", "dir",
+		       "ours Mpps min/med/max", "Gbit/s", "idle", "ns/pkt", "dpdk Mpps min/med/max",
+		       "Gbit/s", "ratio"
 		for (k = 1; k <= nc; k++) {
 			key = order[k]; split(key, f, " ")
 			no = stat("ours", key, o); nd = stat("dpdk", key, d)
@@ -103,8 +112,10 @@ awk -v runs="$runs" -v list="${list%,}" -v resfile="$log.res" '
 			go = no ? sprintf("%7.2f", o["med"] * f[2] * 8 / 1e3) : "-"
 			gd = nd ? sprintf("%7.2f", d["med"] * f[2] * 8 / 1e3) : "-"
 			rt = no && nd && d["med"] > 0 ? sprintf("%6.2f", o["med"] / d["med"]) : "-"
-			printf "%-7s %5s %-3s | %-24s %7s | %-24s %7s | %6s%s\n", f[1], f[2], f[3], so, go,
-			       sd, gd, rt, (no < runs || nd < runs) ? "  (runs failed)" : ""
+			id = no ? sprintf("%3.0f%%", idle[key] / no * 100) : "-"
+			ns = stat("ns", key, c) ? sprintf("%6.1f", c["med"]) : "-"
+			printf "%-7s %5s %-3s | %-24s %7s %4s %6s | %-24s %7s | %6s%s\n", f[1], f[2], f[3],
+			       so, go, id, ns, sd, gd, rt, (no < runs || nd < runs) ? "  (runs failed)" : ""
 			if (no == runs && nd == runs && d["med"] > 0)
 				res[k] = sprintf("RESULT %s ours_mpps=%.3f dpdk_mpps=%.3f ratio=%.2f", key,
 						 o["med"], d["med"], o["med"] / d["med"])
@@ -118,6 +129,9 @@ echo
 echo "lib/vring alone (ring_bench: our driver harness vs lib/vring's device side, copies into plain buffers, no mbufs, no PMD):"
 "$BUILD/tests/perf/ring_bench" --runs "$runs" --seconds "$ring_secs" | grep -v '^RESULT ' ||
 	echo "(ring_bench failed)"
+echo
+echo "lib/vring path length (ring_bench --cost: driver and device in turns on one core, all hot in cache):"
+"$BUILD/tests/perf/ring_bench" --cost || echo "(ring_bench --cost failed)"
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "$vm" = 1 ]; then

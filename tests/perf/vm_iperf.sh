@@ -46,7 +46,7 @@ wait_for 30 ip netns exec ctr ping -c 1 -W 1 10.0.0.2 || fail "no ping through v
 wait_for 10 ip netns exec ctr ping -c 1 -W 1 10.1.0.2 || fail "no ping over the plain veth"
 wait_for 10 ip netns exec ctr ping -c 1 -W 1 10.2.0.2 || fail "no ping over the offload-less veth"
 ip netns exec peer iperf3 -s -D -p 5201 >/dev/null || fail "iperf3 server"
-sleep 0.5
+wait_listen peer 5201
 
 # measure PATH CELL REP: one iperf3 run; its receiver-side Gbit/s into a file
 measure() {

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_mbuf.h>
@@ -29,9 +31,10 @@
 struct tp {
 	struct arena a;
 	bool packed;
-	struct drv_ring split[2];   /* vq 0: driver RX, vq 1: driver TX */
+	struct drv_ring split[4];   /* vq 0: driver RX, vq 1: driver TX, 2..3: see test */
 	struct drv_packed pk[2];
-	bool ready[2];
+	bool ready[4];
+	int kickfd;
 	uint64_t features;
 	unsigned int info_calls, irqs[2], config_writes;
 	uint32_t config_off;
@@ -50,11 +53,11 @@ static int tp_vq_info(void *ctx, uint32_t index, struct vdn_net_vq_info *info)
 	struct vdn_vring_cfg cfg;
 
 	t->info_calls++;
-	if (index > 1)
+	if (index > 3)
 		return -EINVAL;
 	if (!t->ready[index])
 		return 0;
-	if (t->packed)
+	if (t->packed && index < 2)
 		pdrv_cfg(&t->pk[index], &cfg);
 	else
 		drv_cfg(&t->split[index], &cfg);
@@ -63,7 +66,7 @@ static int tp_vq_info(void *ctx, uint32_t index, struct vdn_net_vq_info *info)
 	info->avail_iova = cfg.avail_iova;
 	info->used_iova = cfg.used_iova;
 	info->ready = true;
-	info->packed = t->packed;
+	info->packed = t->packed && index < 2;
 	info->last_avail_idx = cfg.last_avail_idx;
 	info->avail_wrap = cfg.avail_wrap;
 	info->last_used_idx = cfg.last_used_idx;
@@ -97,12 +100,19 @@ static int tp_set_config(void *ctx, uint32_t off, const void *buf, uint32_t len,
 	return 0;
 }
 
+static int tp_kickfd(void *ctx, uint32_t index)
+{
+	(void)index;
+	return ((struct tp *)ctx)->kickfd;
+}
+
 static const struct vdn_net_transport_ops ops = {
 	.xlate = tp_xlate,
 	.vq_info = tp_vq_info,
 	.driver_features = tp_features,
 	.vq_irq = tp_irq,
 	.set_config = tp_set_config,
+	.vq_kickfd = tp_kickfd,
 };
 
 static struct rte_mempool *mp;
@@ -132,8 +142,10 @@ static void test_create_checks(void)
 	bad.vq_irq = NULL;
 	CHECK_EQ(vdn_net_create_on(&o, &bad, &t, &dev), -EINVAL);
 	/* a control queue needs a kick fd from the transport */
+	bad = ops;
+	bad.vq_kickfd = NULL;
 	o.features_off = 0;
-	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), -EINVAL);
+	CHECK_EQ(vdn_net_create_on(&o, &bad, &t, &dev), -EINVAL);
 	base_opts(&o);
 	o.mtu = 10;
 	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), -EINVAL);
@@ -272,6 +284,135 @@ static void test_packed(void)
 	run_layout(true);
 }
 
+/* Post a TX packet: header (zero) then 60 bytes from seed; len 0 posts a
+ * zero-length descriptor, which the ring rejects. */
+static int post_tx(struct tp *t, uint8_t seed, uint32_t len)
+{
+	uint64_t buf = arena_alloc(&t->a, 128, 64);
+	uint8_t *p = arena_ptr(&t->a, buf);
+
+	memset(p, 0, HDR);
+	for (uint32_t i = 0; i < 60; i++)
+		p[HDR + i] = (uint8_t)(seed + i);
+	return add(t, 1, &(struct drv_seg){ buf, len, false });
+}
+
+static bool is_frame(const struct rte_mbuf *m, uint8_t seed)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	if (m->pkt_len != 60)
+		return false;
+	for (uint32_t i = 0; i < 60; i++)
+		if (p[i] != (uint8_t)(seed + i))
+			return false;
+	return true;
+}
+
+/* The dequeue reads one chain ahead: a malformed chain right behind a good
+ * one, a burst that ends early, and a pool that runs dry must still hand
+ * out every good packet once, in order, and return every buffer once. */
+static void run_ahead(bool packed)
+{
+	static struct tp t;
+	struct rte_mempool *small = rte_pktmbuf_pool_create(packed ? "s1" : "s0", 3, 0, 0,
+							     RTE_MBUF_DEFAULT_BUF_SIZE,
+							     SOCKET_ID_ANY);
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	struct vdn_net_q_stats st;
+	struct rte_mbuf *pkts[8];
+	unsigned int nused = 0;
+	uint32_t id, len, ids[16];
+	int h[8];
+
+	CHECK(small != NULL);
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.packed = packed;
+	t.features = (1ULL << VIRTIO_F_VERSION_1) | (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
+	if (packed)
+		CHECK_EQ(pdrv_init(&t.pk[1], &t.a, 64, 0, true), 0);
+	else
+		CHECK_EQ(drv_init(&t.split[1], &t.a, 64, 0), 0);
+	t.ready[1] = true;
+	base_opts(&o);
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev || !small)
+		return;
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+
+	h[0] = post_tx(&t, 10, HDR + 60);
+	h[1] = post_tx(&t, 20, 0); /* malformed */
+	h[2] = post_tx(&t, 30, HDR + 60);
+	h[3] = post_tx(&t, 40, HDR + 60);
+	/* two asked: the bad one is dropped in between, the fourth stays */
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 2), 2);
+	CHECK(is_frame(pkts[0], 10));
+	CHECK(is_frame(pkts[1], 30));
+	rte_pktmbuf_free_bulk(pkts, 2);
+	while (nused < 16 && used(&t, 1, &id, &len))
+		ids[nused++] = id;
+	CHECK_EQ(nused, 3);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 8), 1);
+	CHECK(is_frame(pkts[0], 40));
+	rte_pktmbuf_free(pkts[0]);
+	while (nused < 16 && used(&t, 1, &id, &len))
+		ids[nused++] = id;
+	CHECK_EQ(nused, 4);
+	for (int i = 0; i < 4; i++) {
+		unsigned int seen = 0;
+
+		for (unsigned int k = 0; k < nused; k++)
+			seen += ids[k] == (uint32_t)h[i];
+		CHECK_EQ(seen, 1);
+	}
+
+	/* the pool holds 3: the 4th and 5th packets wait in the ring, then come */
+	for (int i = 0; i < 5; i++)
+		h[i] = post_tx(&t, (uint8_t)(50 + 10 * i), HDR + 60);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, small, pkts, 8), 3);
+	for (int i = 0; i < 3; i++)
+		CHECK(is_frame(pkts[i], (uint8_t)(50 + 10 * i)));
+	rte_pktmbuf_free_bulk(pkts, 3);
+	nused = 0;
+	while (nused < 16 && used(&t, 1, &id, &len))
+		ids[nused++] = id;
+	CHECK_EQ(nused, 3);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, small, pkts, 8), 2);
+	CHECK(is_frame(pkts[0], 80));
+	CHECK(is_frame(pkts[1], 90));
+	rte_pktmbuf_free_bulk(pkts, 2);
+	while (nused < 16 && used(&t, 1, &id, &len))
+		ids[nused++] = id;
+	CHECK_EQ(nused, 5);
+	for (int i = 0; i < 5; i++) {
+		unsigned int seen = 0;
+
+		for (unsigned int k = 0; k < nused; k++)
+			seen += ids[k] == (uint32_t)h[i];
+		CHECK_EQ(seen, 1);
+	}
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, small, pkts, 8), 0);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.tx_packets, 8);
+	CHECK_EQ(st.drop[VDN_NET_DROP_BAD_CHAIN], 1);
+	CHECK(st.drop[VDN_NET_DROP_NO_MBUF] >= 1);
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	rte_mempool_free(small);
+	arena_fini(&t.a);
+}
+
+static void test_ahead_split(void)
+{
+	run_ahead(false);
+}
+
+static void test_ahead_packed(void)
+{
+	run_ahead(true);
+}
+
 /* A transport that reports only one ring ready starts only that one. */
 static void test_partial_ready(void)
 {
@@ -295,6 +436,62 @@ static void test_partial_ready(void)
 	CHECK_EQ(vdn_net_enqueue_burst(dev, 0, pkts, 1), 0);
 	rte_pktmbuf_free(pkts[0]);
 	CHECK_EQ(vdn_net_destroy(dev), 0);
+	arena_fini(&t.a);
+}
+
+/*
+ * A device offering 2 pairs + CTRL_VQ + MQ, and a driver that takes CTRL_VQ
+ * but not MQ: it has one pair, and vq 2 is its control queue (virtio 5.1.2),
+ * not the second pair's RX ring.  A command there is executed and acked.
+ */
+static void test_cvq_without_mq(void)
+{
+	static struct tp t;
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	uint32_t id, len;
+
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.kickfd = eventfd(0, EFD_NONBLOCK);
+	CHECK(t.kickfd >= 0);
+	t.features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_CTRL_VQ) |
+		     (1ULL << VIRTIO_NET_F_CTRL_RX);
+	for (int q = 0; q < 3; q++) {
+		CHECK_EQ(drv_init(&t.split[q], &t.a, 64, 0), 0);
+		t.ready[q] = true;
+	}
+	base_opts(&o);
+	o.packed = false;
+	o.features_off = 0;
+	o.queue_pairs = 2;
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev)
+		return;
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+	CHECK(vdn_net_qp_running(dev, 0));
+	CHECK(!vdn_net_qp_running(dev, 1)); /* the driver has no second pair */
+
+	/* VIRTIO_NET_CTRL_RX_PROMISC on, on vq 2: header, data, ack */
+	uint64_t cmd = arena_alloc(&t.a, 64, 8);
+	uint8_t *c = arena_ptr(&t.a, cmd);
+
+	c[0] = VIRTIO_NET_CTRL_RX;
+	c[1] = VIRTIO_NET_CTRL_RX_PROMISC;
+	c[2] = 1;
+	c[3] = 0xee; /* ack, to be overwritten */
+	int head = drv_add(&t.split[2], (struct drv_seg[]){ { cmd, 2, false }, { cmd + 2, 1, false },
+							   { cmd + 3, 1, true } }, 3);
+	CHECK(head >= 0);
+	CHECK(eventfd_write(t.kickfd, 1) == 0);
+	CHECK(vdn_net_ctrl_handle(dev) >= 0);
+	CHECK(drv_get_used(&t.split[2], &id, &len));
+	CHECK_EQ(id, (uint32_t)head);
+	CHECK_EQ(c[3], VIRTIO_NET_OK);
+
+	CHECK_EQ(vdn_net_transport_status(dev, 0), 0);
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	close(t.kickfd);
 	arena_fini(&t.a);
 }
 
@@ -436,6 +633,9 @@ int main(void)
 	RUN(test_split);
 	RUN(test_packed);
 	RUN(test_partial_ready);
+	RUN(test_cvq_without_mq);
+	RUN(test_ahead_split);
+	RUN(test_ahead_packed);
 	RUN(test_broken_queue);
 	rte_eal_cleanup();
 	return check_report();

@@ -3,7 +3,7 @@
 # `set queues`, the control queue's state in `show device`, rates in JSON:
 #   peer  [vb 10.0.0.2] --veth-- va <AF_XDP>      vdnet vdn0 -> eth0 [ctr  10.0.0.1]
 #   peer2 [vd 10.0.1.2] --veth-- vc <AF_PACKET>   vdnet vdn1 -> eth0 [ctr2 10.0.1.1]  (console)
-#   peer3 [vf 10.0.2.2] --veth-- ve <AF_PACKET>   vdnet vdn2 -> eth0 [ctr3 10.0.2.1]  (--socket)
+#   peer3 [vg 10.0.2.2] --veth-- ve <AF_PACKET>   vdnet vdn2 -> eth0 [ctr3 10.0.2.1]  (--socket)
 # With the test-only vduse.ko (run.sh --cvq-module) vdn1 has a control
 # queue and 2 queue pairs: its driver's MAC/VLAN/RX-mode state shows up in
 # `show device`, and `set queues` narrows the spreading to 1 pair.  On the
@@ -60,7 +60,7 @@ ip link set vc up
 ip link set vd netns peer2
 ip -n peer2 addr add 10.0.1.2/24 dev vd
 ip -n peer2 link set vd up
-make_veth ve vf peer3 10.0.2.2/24
+make_veth ve vg peer3 10.0.2.2/24
 
 step "vdnet -i with one device (vdn0), spare lcores and ports"
 console_start "${VDNET_ARGS[@]}"
@@ -94,7 +94,11 @@ expect_eq "gso_segs and rx_pps per queue (json)" \
 tel=$(telemetry /vdnet/stats,vdn1)
 expect_eq "telemetry rates and gso_segs" \
 	"$(echo "$tel" | json_get 'all(k in j["/vdnet/stats"] for k in ("tx_pps", "tx_bps", "rx_pps", "rx_bps", "gso_segs"))')" True
+ip netns exec ctr2 ping -c 30 -i 0.1 10.0.1.2 >/dev/null &
+P=$!
+sleep 1
 con "show stats vdn1" "from-driver [1-9][0-9]* pkts [0-9]+ B \([1-9][0-9]* pps"
+wait $P
 
 step "runtime errors: one line each, nothing disturbed"
 con "add device $SPEC2" "error: add device vdn2: no free lcore"
@@ -124,7 +128,7 @@ if [ $NQ = 2 ]; then
 	con "show device vdn1" "rx queues +2 \(set queues: all; driver's active pairs: 2\)"
 	con "set queues vdn1 1" "vdn1: host->driver traffic spread over 1 queue pair"
 	con "show device vdn1" "rx queues +1 \(set queues: 1; driver's active pairs: 2\)"
-	expect_eq "rx_queues (json)" "$(CTL show device vdn1 --json | json_get 'j["rx_queues"], j["rx_queues_set"]')" "(1, 1)"
+	expect_eq "rx_queues (json)" "$(CTL show device vdn1 --json | json_get '(j["rx_queues"], j["rx_queues_set"])')" "(1, 1)"
 	# 8 flows from the peer: the port spreads them over both of its
 	# queues; with 1 pair set, none may reach the driver's pair 1
 	qp_rx() { CTL show stats vdn1 --json | json_get "j['devices'][0]['queues'][$1]['rx_packets']"; }
@@ -160,10 +164,10 @@ if [ $NQ = 2 ]; then
 		{ CTL show device vdn1; fail "VLANs 100 and 200 not in the filter"; }
 	con "show device vdn1" "rx mode +promisc=0"
 	con "show device vdn1" "mac table unicast +.*02:00:00:00:05:05"
-	con "show device vdn1" "mac table multicast +.*01:00:5e:01:02:03"
+	con "show device vdn1" "mac table multicast +.*01:00:5E:01:02:03"
 	con "show device vdn1" "vlan filter +(0,)?100,200"
 	CTL show device vdn1 --json >/tmp/dev.json
-	expect_eq "json filter" "$(json_get '(j["filter"]["vlans"][-2:], "01:00:5e:01:02:03" in j["filter"]["mac_multicast"], "02:00:00:00:05:05" in j["filter"]["mac_unicast"], j["filter"]["rx_mode"]["promisc"])' </tmp/dev.json)" \
+	expect_eq "json filter" "$(json_get '(j["filter"]["vlans"][-2:], "01:00:5E:01:02:03" in j["filter"]["mac_multicast"], "02:00:00:00:05:05" in j["filter"]["mac_unicast"], j["filter"]["rx_mode"]["promisc"])' </tmp/dev.json)" \
 		"([100, 200], True, True, False)"
 	expect_eq "telemetry /vdnet/filter" "$(telemetry /vdnet/filter,vdn1 | json_get '(j["/vdnet/filter"]["cvq"], j["/vdnet/filter"]["vlans"][-2:], j["/vdnet/filter"]["promisc"])')" "(1, [100, 200], 0)"
 	ip -n ctr2 link del eth0.200

@@ -50,11 +50,11 @@ expect_eq "MAC the peer sees for 10.0.0.1" "$peer_mac" "$MAC"
 
 step "TCP: iperf3 both directions"
 ip netns exec peer iperf3 -s -D -1 -p 5201 >/dev/null
-sleep 0.5
+wait_listen peer 5201
 ip netns exec ctr iperf3 -c 10.0.0.2 -p 5201 -t 3 -f m >/tmp/iperf-tx.txt || { cat /tmp/iperf-tx.txt; fail "iperf3 ctr->peer failed"; }
 grep -E "sender|receiver" /tmp/iperf-tx.txt
 ip netns exec peer iperf3 -s -D -1 -p 5202 >/dev/null
-sleep 0.5
+wait_listen peer 5202
 ip netns exec ctr iperf3 -c 10.0.0.2 -p 5202 -t 3 -R -f m >/tmp/iperf-rx.txt || { cat /tmp/iperf-rx.txt; fail "iperf3 peer->ctr failed"; }
 grep -E "sender|receiver" /tmp/iperf-rx.txt
 for f in /tmp/iperf-tx.txt /tmp/iperf-rx.txt; do
@@ -67,7 +67,7 @@ step "TCP: 4 MiB each way arrive intact (SHA-256 on both ends)"
 xfer() { # FROM_NS TO_NS TO_ADDR PORT
 	ip netns exec "$2" python3 "$XFER" recv "$4" >/tmp/recv.txt &
 	local rp=$!
-	sleep 0.5
+	wait_listen "$2" "$4"
 	local s
 	s=$(ip netns exec "$1" python3 "$XFER" send "$3" "$4" 4194304) || fail "send $1->$2 failed"
 	wait $rp || fail "receive in $2 failed"

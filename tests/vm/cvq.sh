@@ -168,7 +168,7 @@ for n in 1 2 4; do
 	ok "device reports $n/4 queue pairs active"
 	qp_rx >/tmp/qp-before.txt
 	ip netns exec ctr iperf3 -s -D -1 -p 5300 >/dev/null
-	sleep 0.5
+	wait_listen ctr 5300
 	ip netns exec peer iperf3 -c 10.0.0.1 -p 5300 -P 8 -t 3 -f m >/tmp/iperf.txt ||
 		{ cat /tmp/iperf.txt; cat "$LOG"; fail "iperf3 with $n pair(s) failed"; }
 	mbps=$(awk '/SUM.*receiver/ {for (i=1;i<=NF;i++) if ($i ~ /bits\/sec/) print $(i-1)}' /tmp/iperf.txt)

@@ -44,7 +44,7 @@ out=$(ip netns exec ctr ping -c 10 -i 0.2 -W 2 10.0.0.2) || { echo "$out"; cat "
 echo "$out" | tail -2
 echo "$out" | grep -q " 0% packet loss" || fail "ping lost packets"
 ip netns exec peer iperf3 -s -D -1 -p 5201 >/dev/null
-sleep 0.5
+wait_listen peer 5201
 ip netns exec ctr iperf3 -c 10.0.0.2 -p 5201 -t 2 -f m >/tmp/iperf.txt || { cat /tmp/iperf.txt; fail "iperf3 failed"; }
 grep -E "receiver" /tmp/iperf.txt
 

@@ -55,7 +55,7 @@ IPERF_PORT=5200
 load_start() {
 	IPERF_PORT=$((IPERF_PORT + 1))
 	ip netns exec peer iperf3 -s -D -1 -p $IPERF_PORT >/dev/null || fail "iperf3 server"
-	sleep 0.5
+	wait_listen peer $IPERF_PORT
 	ip netns exec ctr iperf3 -c 10.0.0.2 -p $IPERF_PORT -t 120 -P 2 >/tmp/iperf.txt 2>&1 &
 	IPERF_PID=$!
 	sleep 4

@@ -8,11 +8,15 @@
 # quit, on hugepages: the device resets and serves it without vdnet restarting.
 # Argument `packed`: the device offers packed rings (packed=on), so the
 # second client must get them; the others still ask for split only.
+# Argument `regions`: only one client, on hugepages, whose mbuf pool spans
+# more 2 MiB files (IOTLB regions) than the old 128-slot table held, used
+# in turn (no mempool cache, FIFO ring) so every region carries traffic.
 . "$VDN_REPO/tests/vm/lib/helpers.sh"
-PACKED=0 DEV_EXTRA=""
+PACKED=0 DEV_EXTRA="" REGIONS=0
 if [ "${1:-}" = packed ]; then
 	PACKED=1 DEV_EXTRA=",packed=on"
 fi
+[ "${1:-}" = regions ] && REGIONS=1
 LOG=/tmp/vdnet.log
 N_TX=96   # testpmd -> peer: 6 bursts of 16
 N_RX=50   # peer -> testpmd
@@ -41,18 +45,19 @@ ok "device vh0 is $VHOST"
 # --- a testpmd client driven through a fifo -------------------------------
 TP_PID=""
 TP_OUT=/tmp/testpmd.out
-# tp_start EXTRA_VDEV_ARGS [EAL_MEM_ARGS]: testpmd in interactive mode on
-# $VHOST.  The default memory is --no-huge: a shared memfd, which vhost-vdpa
-# can hand to VDUSE (anonymous memory it would silently skip).
+# tp_start EXTRA_VDEV_ARGS [EAL_MEM_ARGS [TESTPMD_ARGS]]: testpmd in
+# interactive mode on $VHOST.  The default memory is --no-huge: a shared
+# memfd, which vhost-vdpa can hand to VDUSE (anonymous memory it would
+# silently skip).
 tp_start() {
-	local mem=${2:---no-huge -m 512}
+	local mem=${2:---no-huge -m 512} targs=${3:---total-num-mbufs=4096}
 	rm -f /tmp/tp.in
 	mkfifo /tmp/tp.in
 	: >"$TP_OUT"
 	# shellcheck disable=SC2086
 	stdbuf -oL -eL dpdk-testpmd -l 0-1 $mem --no-pci --file-prefix client \
 		--vdev "net_virtio_user0,path=$VHOST,queue_size=256$1" -- \
-		-i --total-num-mbufs=4096 --rxd=256 --txd=256 --burst=16 \
+		-i $targs --rxd=256 --txd=256 --burst=16 \
 		</tmp/tp.in >>"$TP_OUT" 2>&1 &
 	TP_PID=$!
 	exec 3>/tmp/tp.in
@@ -141,6 +146,35 @@ exchange() {
 	expect_eq "$label: frames testpmd received from the peer" "$((rx1 - rx0))" "$N_RX"
 	tp "stop"
 }
+
+if [ $REGIONS = 1 ]; then
+	# 150000 mbufs of ~2.3 KiB: about 170 hugepage files, one IOTLB region each
+	NMBUF=150000
+	step "one client on hugepages, $NMBUF mbufs used in turn"
+	echo 400 >/proc/sys/vm/nr_hugepages
+	expect_eq "2 MiB hugepages reserved" "$(cat /proc/sys/vm/nr_hugepages)" 400
+	maps=$(grep -c "vh0: mapped IOVA" "$LOG")
+	tp_start "" "--huge-dir /dev/hugepages --iova-mode=va" "--total-num-mbufs=$NMBUF --mbcache=0"
+	tp "set fwd txonly"
+	tp "start"
+	sent() { [ "$(tp_stat TX-packets)" -ge $((NMBUF + NMBUF / 4)) ]; }
+	wait_for 400 sent || fail "testpmd sent only $(tp_stat TX-packets) frames"
+	tp "stop"
+	regions=$(($(grep -c "vh0: mapped IOVA" "$LOG") - maps))
+	echo "vdnet mapped $regions IOTLB regions"
+	[ "$regions" -gt 128 ] || fail "only $regions regions mapped: the pool did not spread as planned"
+	"$BUILD/app/vdnet" --connect /run/vdnet.sock show stats vh0 --json >/tmp/stats.json
+	cat /tmp/stats.json
+	grep -q '"total":.*"bad-chain": 0' /tmp/stats.json || fail "chains dropped as malformed"
+	grep -q "IOTLB table" "$LOG" && fail "vdnet's IOTLB table overflowed"
+	from=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["devices"][0]["total"]["tx_packets"])' /tmp/stats.json)
+	[ "$from" -ge "$NMBUF" ] || fail "vdnet took only $from frames from the client"
+	ok "$regions regions mapped, $from frames from the client, none malformed"
+	tp_quit
+	vdnet_stop TERM
+	echo PASS
+	exit 0
+fi
 
 step "client 1: split rings, $N_TX frames out, $N_RX in"
 tp_start ""

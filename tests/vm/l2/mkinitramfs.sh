@@ -3,12 +3,15 @@
 # Build the nested guest's initramfs: static busybox, virtio_net and its
 # dependencies from a kernel module tree, and tests/vm/l2/init.
 #
-#   tests/vm/l2/mkinitramfs.sh MODULES_DIR KREL OUT.cpio.gz
+#   tests/vm/l2/mkinitramfs.sh MODULES_DIR KREL OUT.cpio.gz [HOST_BINARY...]
 #
 # MODULES_DIR holds KREL/ (e.g. /lib/modules).  About 1 MB; seconds to build.
+# HOST_BINARY (e.g. /usr/sbin/ethtool, which busybox lacks) is copied with
+# the shared libraries ldd names, at the same paths.
 set -eu
-[ $# = 3 ] || { sed -n '6p' "$0" | sed 's/^# *//' >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '6p' "$0" | sed 's/^# *//' >&2; exit 2; }
 mods=$1 krel=$2 out=$3
+shift 3
 here=$(cd "$(dirname "$0")" && pwd)
 bb=$(command -v busybox) || { echo "busybox not found: apt-get install busybox-static" >&2; exit 2; }
 # the initramfs has no libc
@@ -34,6 +37,13 @@ for f in $chain; do
 	*) cp "$mods/$krel/$f" "$tmp/mods/$base" ;;
 	esac
 	echo "$base" >>"$tmp/mods/order"
+done
+for b in "$@"; do
+	[ -x "$b" ] || { echo "no executable $b" >&2; exit 2; }
+	for f in "$b" $(ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$tmp$(dirname "$f")"
+		cp -L "$f" "$tmp$f"
+	done
 done
 cp "$here/init" "$tmp/init"
 chmod +x "$tmp/init"

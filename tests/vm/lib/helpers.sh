@@ -68,6 +68,14 @@ wait_for() {
 	done
 }
 
+# wait_listen NS PORT: until a TCP server listens on PORT in NS (a server
+# started in the background needs a moment; on a loaded host, more than a
+# fixed sleep gives it)
+wait_listen() {
+	wait_for 30 sh -c "ip netns exec $1 ss -Hltn 'sport = :$2' | grep -q ." ||
+		fail "nothing listens on TCP port $2 in netns $1 after 30s"
+}
+
 # wait_for_iface IFNAME [NS [SECONDS]]
 wait_for_iface() {
 	local ifname=$1 ns=${2:-} t=${3:-30}
