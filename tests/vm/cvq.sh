@@ -85,7 +85,8 @@ deliver() {
 expect_pass() {
 	local got
 	got=$(deliver "$2" ${3:-})
-	[ "$got" -ge 20 ] || fail "$1: container saw $got of 20 frames, want all"
+	[ "$got" -ge 20 ] || { CTL show stats vdn0; CTL show device vdn0 | tail -n 5; tail -n 20 "$LOG"
+		fail "$1: container saw $got of 20 frames, want all"; }
 	ok "$1: passes (20/20)"
 }
 expect_drop() {
