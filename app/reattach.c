@@ -42,8 +42,9 @@ static void spec_of(const struct vdnet_dev_conf *c, char *buf, size_t len)
 
 	if (c->mac_set)
 		rte_ether_format_addr(mac, sizeof(mac), &c->mac);
-	snprintf(buf, len, "queues=%u,packed=%s,bus=%s,mac=%s,mtu=%u,netns=%s,ifname=%s",
-		 c->queues ? c->queues : 1, c->packed ? "on" : "off", vdn_vdpa_bus_name(c->bus),
+	snprintf(buf, len, "queues=%u,packed=%s,in_order=%s,bus=%s,mac=%s,mtu=%u,netns=%s,ifname=%s",
+		 c->queues ? c->queues : 1, c->packed ? "on" : "off", c->in_order ? "on" : "off",
+		 vdn_vdpa_bus_name(c->bus),
 		 mac, c->mtu ? c->mtu : 1500, c->netns[0] ? c->netns : "-",
 		 c->ifname[0] ? c->ifname : "-");
 }
