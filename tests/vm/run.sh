@@ -75,13 +75,19 @@ mkdir -p "$RUN/share"
 	# which build the scenario uses (helpers.sh: $VDN_BUILD, default build/)
 	[ -n "${VDN_BUILD:-}" ] && printf 'export VDN_BUILD=%q\n' "$(cd "$VDN_BUILD" && pwd)"
 	echo "hostname vdn-vm; ip link set lo up"
+	# Multi-threaded TCG races with the kernel's live text patching: a
+	# static key flipped while another vCPU runs through it was seen to
+	# oops on a stale int3 (netif_rx_internal, netstamp_needed_key, when
+	# ping enabled socket timestamps under AF_XDP traffic).  Holding that
+	# key on for the whole run (29: SO_TIMESTAMP) means ping never flips it.
+	echo "python3 -c 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, 29, 1); time.sleep(1e6)' </dev/null >/dev/null 2>&1 &"
 	if [ -n "$CVQ_KO" ]; then
 		echo "modprobe vhost_iotlb && modprobe vdpa && insmod $(printf %q "$CVQ_KO") ||"
 		echo "  { echo 'run.sh: loading the test-only vduse.ko failed' >&2; exit 2; }"
 	fi
 	printf 'cd %q\n' "$PWD"
 	printf 'exec bash %q' "$SCRIPT"
-	printf ' %q' "$@"
+	[ $# -gt 0 ] && printf ' %q' "$@"  # none: no empty argument
 	echo
 } >"$RUN/share/job.sh"
 
