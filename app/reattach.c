@@ -333,6 +333,18 @@ int vdnet_reattach(struct vdnet *v, struct vdnet_dev *d)
 		vdnet_state_forget(d);
 		return 0;
 	}
+	/* VDUSE lets one process at a time open the device: EBUSY means it is
+	 * served right now, and neither a takeover nor a replacement may touch
+	 * it.  An open that succeeds is closed at once (the kernel re-queues
+	 * nothing it would not re-queue after a crash). */
+	rc = open(path, O_RDWR | O_CLOEXEC);
+	if (rc < 0 && errno == EBUSY) {
+		LOG(ERR, "device %s: a VDUSE device with that name already exists and another "
+		    "process serves it (/dev/vduse/%s is open: another vdnet?)\n", name, name);
+		return -EEXIST;
+	}
+	if (rc >= 0)
+		close(rc);
 	if (d->conf.reattach == VDNET_REATTACH_NEVER)
 		return replace_old(v, d);
 	rc = vdnet_state_read(VDNET_STATE_DIR, name, &st, err, sizeof(err));

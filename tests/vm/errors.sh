@@ -103,6 +103,13 @@ ok "first vdnet passes traffic"
 expect_error "name taken" "device vdn0: a VDUSE device with that name already exists" \
 	"${NULLPORT[@]}" --device name=vdn0,port=net_null0,netns=ctr,ifname=eth1
 kill -0 "$VDNET_PID" || fail "the first vdnet died"
+# the same spec, so a takeover would be allowed if the first were dead, and
+# reattach=never, which would replace a dead one: both must leave it alone
+expect_error "name taken, same spec" "another process serves it" \
+	"${NULLPORT[@]}" --device name=vdn0,port=net_null0,netns=ctr,ifname=eth0
+expect_error "name taken, reattach=never" "another process serves it" \
+	"${NULLPORT[@]}" --device name=vdn0,port=net_null0,netns=ctr,ifname=eth0,reattach=never
+kill -0 "$VDNET_PID" || fail "the first vdnet died"
 left_behind "name taken" "vdn0 "
 out=$(ip netns exec ctr ping -c 5 -i 0.2 -W 2 10.0.0.2) || { echo "$out"; fail "ping through the first vdnet failed"; }
 echo "$out" | grep -q " 0% packet loss" || { echo "$out"; fail "ping lost packets"; }
