@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The project's test command (README.rst, .ci/run): install dependencies,
 # build, run every suite.  Exits non-zero if anything failed or could not run.
-#   tests/check.sh [SUITE...]      (default: unit perf-smoke vm fuzz)
+#   tests/check.sh [SUITE...]      (default: unit perf-smoke vm fuzz; vm-extra
+#                                  holds variants CI leaves out, run on request)
 # 'unit' also runs the unit suite under ASan+UBSan in $BUILD-asan.
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
