@@ -133,6 +133,37 @@ const struct vdn_vduse_ops vdn_net_vduse_ops = {
 	.iotlb_quiesce = vdn_net_iotlb_quiesce,
 };
 
+struct vdn_net_dev *vdn_net_dev_alloc(const struct vdn_net_opts *o, uint16_t qps, uint16_t mtu,
+				      uint16_t vq_size)
+{
+	/* About 2.2 MB: each of the 2 * VDN_NET_MAX_QUEUE_PAIRS + 1 queues is
+	 * a struct vdn_vq (~66 KB, the packed per-id counts), so it lives in
+	 * DPDK memory from the start rather than on any stack. */
+	struct vdn_net_dev *dev = rte_zmalloc("vdn_net_dev", sizeof(*dev), 64);
+
+	if (!dev)
+		return NULL;
+	snprintf(dev->name, sizeof(dev->name), "%s", o->name);
+	dev->log = o->log;
+	dev->log_opaque = o->log_opaque;
+	dev->save = o->save;
+	dev->save_opaque = o->save_opaque;
+	dev->journal = o->journal;
+	dev->journal_len = o->journal_len;
+	dev->port_tx_offloads = o->port_tx_offloads;
+	dev->max_qp = qps;
+	dev->drv_qp = qps;
+	atomic_store(&dev->active_qp, 1);
+	dev->vq_size = vq_size;
+	dev->cvq.kickfd = -1;
+	for (uint16_t i = 0; i < qps; i++) {
+		dev->qp[i].rx.index = 2u * i;
+		dev->qp[i].tx.index = 2u * i + 1;
+		dev->qp[i].max_pkt = mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
+	}
+	return dev;
+}
+
 static int create_vduse(struct vdn_net_dev *dev, uint64_t features)
 {
 	uint32_t vqs = 2u * dev->max_qp + ((features & BIT(VIRTIO_NET_F_CTRL_VQ)) ? 1 : 0);
@@ -170,30 +201,9 @@ static int create(const struct vdn_net_opts *opts, const struct vdn_net_transpor
 	if (opts->vq_size && (opts->vq_size & (opts->vq_size - 1)))
 		return -EINVAL;
 
-	/* About 2.2 MB: each of the 2 * VDN_NET_MAX_QUEUE_PAIRS + 1 queues is
-	 * a struct vdn_vq (~66 KB, the packed per-id counts), so it lives in
-	 * DPDK memory from the start rather than on any stack. */
-	dev = rte_zmalloc("vdn_net_dev", sizeof(*dev), 64);
+	dev = vdn_net_dev_alloc(opts, qps, mtu, opts->vq_size ? opts->vq_size : 256);
 	if (!dev)
 		return -ENOMEM;
-	snprintf(dev->name, sizeof(dev->name), "%s", opts->name);
-	dev->log = opts->log;
-	dev->log_opaque = opts->log_opaque;
-	dev->save = opts->save;
-	dev->save_opaque = opts->save_opaque;
-	dev->journal = opts->journal;
-	dev->journal_len = opts->journal_len;
-	dev->max_qp = qps;
-	dev->drv_qp = qps;
-	atomic_store(&dev->active_qp, 1);
-	dev->vq_size = opts->vq_size ? opts->vq_size : 256;
-	dev->port_tx_offloads = opts->port_tx_offloads;
-	dev->cvq.kickfd = -1;
-	for (uint16_t i = 0; i < qps; i++) {
-		dev->qp[i].rx.index = 2u * i;
-		dev->qp[i].tx.index = 2u * i + 1;
-		dev->qp[i].max_pkt = mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
-	}
 
 	if (opts->mac_set) {
 		memcpy(dev->cfg.mac, opts->mac.addr_bytes, RTE_ETHER_ADDR_LEN);

@@ -152,6 +152,11 @@ void vdn_net_iotlb_invalidate(void *opaque, uint64_t start, uint64_t last);
 void vdn_net_iotlb_invalidated(void *opaque, uint64_t start, uint64_t last);
 int vdn_net_iotlb_quiesce(void *opaque);
 
+/* net_dev.c: a zeroed device with the options, the given pair count,
+ * MTU and ring size set (shared by creation and takeover); NULL: no memory */
+struct vdn_net_dev *vdn_net_dev_alloc(const struct vdn_net_opts *o, uint16_t qps, uint16_t mtu,
+				      uint16_t vq_size);
+
 /* net_dev.c: what lib/vduse calls into (also for vdn_net_attach) */
 extern const struct vdn_vduse_ops vdn_net_vduse_ops;
 void vdn_net_vduse_log(void *opaque, int level, const char *msg);

@@ -136,31 +136,13 @@ static int check_saved(const struct vdn_net_saved *s)
 
 static struct vdn_net_dev *dev_alloc(const struct vdn_net_opts *o, const struct vdn_net_saved *s)
 {
-	struct vdn_net_dev *dev = rte_zmalloc("vdn_net_dev", sizeof(*dev), 64);
+	struct vdn_net_dev *dev = vdn_net_dev_alloc(o, s->max_qp, s->mtu, s->vq_size);
 
 	if (!dev)
 		return NULL;
-	snprintf(dev->name, sizeof(dev->name), "%s", o->name);
-	dev->log = o->log;
-	dev->log_opaque = o->log_opaque;
-	dev->save = o->save;
-	dev->save_opaque = o->save_opaque;
-	dev->journal = o->journal;
-	dev->journal_len = o->journal_len;
-	dev->port_tx_offloads = o->port_tx_offloads;
 	dev->features = s->features_offered;
 	dev->cvq_ok = s->cvq;
-	dev->max_qp = s->max_qp;
-	dev->drv_qp = s->max_qp;
-	dev->vq_size = s->vq_size;
 	dev->status = s->status;
-	atomic_store(&dev->active_qp, 1);
-	dev->cvq.kickfd = -1;
-	for (uint16_t i = 0; i < s->max_qp; i++) {
-		dev->qp[i].rx.index = 2u * i;
-		dev->qp[i].tx.index = 2u * i + 1;
-		dev->qp[i].max_pkt = s->mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
-	}
 	/* the kernel still has this config space; ours must say the same */
 	memcpy(dev->cfg.mac, s->mac, sizeof(dev->cfg.mac));
 	dev->cfg.status = rte_cpu_to_le_16(s->link_up ? VIRTIO_NET_S_LINK_UP : 0);
