@@ -47,6 +47,7 @@ void vdnet_stats_start(struct vdnet *v, unsigned int i)
 	if (i >= VDNET_MAX_DEVICES)
 		return;
 	memset(v->stats_base[i], 0, sizeof(v->stats_base[i]));
+	memset(v->handoff_base[i], 0, sizeof(v->handoff_base[i]));
 	memset(win[i], 0, sizeof(win[i]));
 	for (uint16_t q = 0; v->dev[i].net && q < VDN_NET_MAX_QUEUE_PAIRS; q++) {
 		if (vdn_net_qp_stats(v->dev[i].net, q, &st))
@@ -157,12 +158,26 @@ void vdnet_rates_add(struct vdnet_rates *tot, const struct vdnet_rates *r)
 	tot->tx_bps += r->tx_bps;
 }
 
+uint64_t vdnet_stats_handoff(struct vdnet *v, unsigned int i, uint16_t qp)
+{
+	uint64_t n;
+
+	if (i >= VDNET_MAX_DEVICES || qp >= VDN_NET_MAX_QUEUE_PAIRS)
+		return 0;
+	n = vdnet_fwd_handoff_drops(i, qp);
+	/* a pair whose lcore let go counts nothing any more */
+	return n >= v->handoff_base[i][qp] ? n - v->handoff_base[i][qp] : 0;
+}
+
 void vdnet_stats_clear(struct vdnet *v)
 {
-	for (unsigned int i = 0; i < v->n_dev; i++)
+	for (unsigned int i = 0; i < v->n_dev; i++) {
+		for (uint16_t q = 0; q < VDN_NET_MAX_QUEUE_PAIRS; q++)
+			v->handoff_base[i][q] = vdnet_fwd_handoff_drops(i, q);
 		for (uint16_t q = 0; v->dev[i].net && q < VDN_NET_MAX_QUEUE_PAIRS; q++)
 			if (vdn_net_qp_stats(v->dev[i].net, q, &v->stats_base[i][q]))
 				break;
+	}
 }
 
 static void dev_stats(FILE *f, struct vdnet *v, unsigned int i)
@@ -187,6 +202,7 @@ static void dev_stats(FILE *f, struct vdnet *v, unsigned int i)
 		fprintf(f, "        drops:");
 		for (int k = 0; k < VDN_NET_DROP__COUNT; k++)
 			fprintf(f, " %s=%" PRIu64, vdn_net_drop_str(k), s.drop[k]);
+		fprintf(f, " %s=%" PRIu64, VDNET_DROP_HANDOFF, vdnet_stats_handoff(v, i, q));
 		fprintf(f, "  sw-csum=%" PRIu64 " gso-segs=%" PRIu64 "\n", s.sw_csum, s.gso_segs);
 		if (s.drop[VDN_NET_DROP_BAD_CHAIN] || s.vq_broken) {
 			fprintf(f, "        bad chains:");
