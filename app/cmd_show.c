@@ -584,7 +584,7 @@ static int cmd_show_lcores(struct vdnet_cmd_ctx *c, int argc, char **argv)
 			fprintf(c->out, "%-6u %-16s %-3u %-6u %-6.1f %-12" PRIu64 " %s%s\n", lc,
 				fi.dev->conf.name, fi.qp, fi.dev->port_id, load, ho,
 				atomic_load(&c->v->dp_stopped) ? "datapath (stopped)" : "datapath",
-				fi.dev->conf.lcores.n ? ", lcores=" : "");
+				fi.dev->conf.lcores.n ? ", by lcores=" : "");
 		}
 	}
 	if (c->json)
