@@ -19,11 +19,13 @@ PANE=/tmp/pane.log
 TELEMETRY=/var/run/dpdk/vdnet-test/dpdk_telemetry.v2
 . "$VDN_REPO/tests/vm/lib/console.sh"
 
-# lcores 0-3 (-l 0-3) on the guest's 2 vCPUs; 3 stays spare for add device
-EAL=(--lcores 0@0,1@1,2@1,3@1 $VM_EAL --vdev net_af_packet0,iface=va,qpairs=2
+if [ "$VDN_CVQ" = 1 ]; then NQ=2; else NQ=1; fi
+# lcores 0-3 (-l 0-3) on the guest's 2 vCPUs; 3 stays spare for add device.
+# The port has as many queues as the device gets pairs: a queue no pair
+# polls would swallow its share of the peer's frames.
+EAL=(--lcores 0@0,1@1,2@1,3@1 $VM_EAL --vdev net_af_packet0,iface=va,qpairs=$NQ
 	--vdev net_af_packet1,iface=vx --)
 DEV=name=vdn0,port=net_af_packet0,bus=virtio,netns=ctr,ifname=eth0,mac=$MAC,queues=2
-if [ "$VDN_CVQ" = 1 ]; then NQ=2; else NQ=1; fi
 
 ping_peer() { ip netns exec ctr ping -c 1 -W 1 10.0.0.2 >/dev/null 2>&1; }
 # the device's lcores as show device --json and telemetry report them
@@ -46,11 +48,11 @@ lcores_are() {
 		"[$want]"
 }
 
-step "setup: peer netns, a 2-queue veth, a spare veth for add device"
+step "setup: peer netns, a veth with a queue per pair, a spare veth for add device"
 load_modules
 make_netns peer
 make_netns ctr
-ip link add va numtxqueues 2 numrxqueues 2 type veth peer name vb numtxqueues 2 numrxqueues 2 ||
+ip link add va numtxqueues $NQ numrxqueues $NQ type veth peer name vb numtxqueues $NQ numrxqueues $NQ ||
 	fail "ip link add va/vb"
 ethtool -K va tx off >/dev/null 2>&1
 ethtool -K vb tx off >/dev/null 2>&1
