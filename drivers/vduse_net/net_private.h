@@ -20,6 +20,9 @@
 
 /* Chains the TX dequeue pops, prefetches and copies as one batch (net_tx.c). */
 #define VDN_NET_TX_BATCH 32
+/* Packets a TX burst can leave waiting: a batch, or a TSO frame cut in one
+ * go straight from the driver's buffers (at most this many segments). */
+#define VDN_NET_TX_BACKLOG 64
 
 enum vq_state { VQ_STOPPED, VQ_RUNNING };
 
@@ -69,14 +72,14 @@ struct vdn_net_qp {
 		struct vdn_net_gso g;
 		uint16_t next;    /* first segment not handed out yet */
 	} gso;
-	/* Chains of one dequeue batch (net_tx.c) that a super-frame's segments
-	 * crowded out of the caller's burst: already copied and handed back to
-	 * the driver, so they wait here, in order, behind the super-frame.
-	 * Datapath-owned; freed with gso.m. */
+	/* Packets taken from the ring that did not fit the caller's burst (a
+	 * batch behind a super-frame's segments, or the segments of a frame
+	 * cut in one go): already copied and handed back to the driver, so
+	 * they wait here, in order.  Datapath-owned; freed with gso.m. */
 	struct {
-		struct rte_mbuf *m[VDN_NET_TX_BATCH];
-		struct virtio_net_hdr_v1 hdr[VDN_NET_TX_BATCH]; /* of super-frames */
-		uint32_t super; /* bit i: m[i] is a super-frame still to cut */
+		struct rte_mbuf *m[VDN_NET_TX_BACKLOG];
+		struct virtio_net_hdr_v1 hdr[VDN_NET_TX_BACKLOG]; /* of super-frames */
+		uint64_t super; /* bit i: m[i] is a super-frame still to cut */
 		uint8_t head, n;
 	} ovf;
 } __attribute__((aligned(64)));
