@@ -203,8 +203,9 @@ static const char *attached(const struct vdnet_dev *d)
 	return d->netdev[0] ? d->netdev : d->vhost_path[0] ? d->vhost_path : "-";
 }
 
-/* "lcores": the lcore of each queue pair (-1: none), and whether
- * lcores= chose them. */
+/* "lcores": the lcore of each queue pair (-1: none); "lcores_map": the
+ * lcores= list ("" without one), which may name more than the kernel
+ * granted pairs. */
 static void lcores_json(FILE *f, struct vdnet *v, struct vdnet_dev *d,
 			const struct vdn_net_info *info)
 {
@@ -234,7 +235,7 @@ static void lcores_text(FILE *f, struct vdnet *v, struct vdnet_dev *d,
 			fprintf(f, " qp%u:%d", q, lc);
 	}
 	fprintf(f, " (%s)\n", d->conf.lcores.n ? "as lcores= maps them" :
-		"the first free workers; lcores= maps them");
+		"the first free workers: no lcores=");
 }
 
 static void dev_json(FILE *f, struct vdnet *v, struct vdnet_dev *d, bool full)

@@ -109,10 +109,15 @@ static int check_lcores(const struct vdnet_conf *c)
 	}
 	/* the devices without lcores= take the workers no map names */
 	if (need > have - mapped) {
-		fprintf(stderr, "vdnet: not enough lcores: %u queue pair(s) need %u worker lcore(s) "
-			"besides the main one%s, EAL gave %u (e.g. -l 0-%u)\n", need + mapped,
-			need + mapped, mapped ? " and those lcores= names" : "", have,
-			need + mapped);
+		if (mapped)
+			fprintf(stderr, "vdnet: not enough lcores: %u queue pair(s) without lcores= "
+				"need %u worker lcore(s) no lcores= names; EAL gave %u besides the "
+				"main one, lcores= takes %u (e.g. -l 0-%u)\n", need, need, have,
+				mapped, need + mapped);
+		else
+			fprintf(stderr, "vdnet: not enough lcores: %u queue pair(s) need %u worker "
+				"lcore(s) besides the main one, EAL gave %u (e.g. -l 0-%u)\n", need,
+				need, have, need);
 		return -EINVAL;
 	}
 	return 0;
