@@ -187,7 +187,8 @@ enum vdn_net_drop {
 const char *vdn_net_drop_str(enum vdn_net_drop d);
 
 struct vdn_net_q_stats {
-	uint64_t rx_packets, rx_bytes; /* to the driver (its RX queue) */
+	uint64_t rx_packets, rx_bytes; /* to the driver (its RX queue), as the caller
+	                                * handed them: merged frames count per segment */
 	uint64_t tx_packets, tx_bytes; /* from the driver (its TX queue), as handed
 	                                * to the caller: TSO frames count per segment */
 	uint64_t drop[VDN_NET_DROP__COUNT];
