@@ -18,6 +18,12 @@
 /* VERSION_1 devices always use the 12-byte header (num_buffers included). */
 #define VDN_NET_HDR_LEN sizeof(struct virtio_net_hdr_v1)
 
+/* Chains the TX dequeue pops, prefetches and copies as one batch (net_tx.c). */
+#define VDN_NET_TX_BATCH 32
+/* Packets a TX burst can leave waiting: a batch, or a TSO frame cut in one
+ * go straight from the driver's buffers (at most this many segments). */
+#define VDN_NET_TX_BACKLOG 64
+
 enum vq_state { VQ_STOPPED, VQ_RUNNING };
 
 /*
@@ -71,6 +77,16 @@ struct vdn_net_qp {
 		struct vdn_net_gso g;
 		uint16_t next;    /* first segment not handed out yet */
 	} gso;
+	/* Packets taken from the ring that did not fit the caller's burst (a
+	 * batch behind a super-frame's segments, or the segments of a frame
+	 * cut in one go): already copied and handed back to the driver, so
+	 * they wait here, in order.  Datapath-owned; freed with gso.m. */
+	struct {
+		struct rte_mbuf *m[VDN_NET_TX_BACKLOG];
+		struct virtio_net_hdr_v1 hdr[VDN_NET_TX_BACKLOG]; /* of super-frames */
+		uint64_t super; /* bit i: m[i] is a super-frame still to cut */
+		uint8_t head, n;
+	} ovf;
 } __attribute__((aligned(64)));
 
 struct vdn_net_cvq {
@@ -192,6 +208,9 @@ int vdn_net_hdr_to_mbuf(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m,
 void vdn_net_hdr_from_mbuf(const struct rte_mbuf *m, struct virtio_net_hdr_v1 *hdr, bool guest_csum);
 /* Folded (not inverted) ones' complement sum of [off, off + len) of a chain. */
 uint16_t vdn_net_mbuf_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len);
+
+/* Drop what a TX batch left waiting (net_tx.c); tx must be stopped. */
+void vdn_net_tx_ovf_free(struct vdn_net_qp *q);
 
 /* net_gso.c: TCP segmentation in software, for HOST_TSO4/6; pure mbufs.
  *

@@ -147,6 +147,7 @@ void vdn_net_queues_stop(struct vdn_net_dev *dev)
 		/* tx is ours now: a half-segmented super-frame dies with the driver */
 		rte_pktmbuf_free(dev->qp[i].gso.m);
 		dev->qp[i].gso.m = NULL;
+		vdn_net_tx_ovf_free(&dev->qp[i]);
 	}
 	vdn_net_cvq_stop(dev);
 	atomic_store(&dev->active_qp, 1);

@@ -35,6 +35,9 @@ typedef void *(*vdn_vring_xlate_fn)(void *ctx, uint64_t iova, uint64_t *len, int
 /* Most segments one chain may translate to; longer chains are rejected. */
 #define VDN_VRING_MAX_IOV 64
 
+/* Avail entries a split ring reads ahead per pass (struct vdn_vring). */
+#define VDN_VRING_AVAIL_CACHE 32
+
 struct vdn_iov {
 	void *base;
 	uint32_t len;
@@ -161,6 +164,14 @@ struct vdn_vring {
 	void *xlate_ctx;
 	struct vdn_vring_stats stats;
 	struct vdn_vring_order order;
+	/* Heads of avail entries [ac_pos, ac_pos + ac_n), read in one pass:
+	 * the driver keeps writing the line they share, so reading them one
+	 * pop at a time would miss on it again and again.  Entries between
+	 * last_avail_idx and the avail idx read are the device's to read and
+	 * stay as they are until used, so the copy stays right across unpop. */
+	uint16_t ac_pos;
+	uint16_t ac_n;
+	uint16_t ac_head[VDN_VRING_AVAIL_CACHE];
 };
 
 /*

@@ -186,9 +186,30 @@ static __attribute__((noinline)) int pop_walk(struct vdn_vring *vr, struct vdn_c
 	return 1;
 }
 
+/* Copy the next avail entries (up to what the avail idx read allows) and
+ * start loading their descriptors: the driver wrote both from another core,
+ * so their misses overlap here rather than one per pop. */
+static void avail_fill(struct vdn_vring *vr)
+{
+	uint16_t n = vr->avail_idx - vr->last_avail_idx;
+
+	if (n > VDN_VRING_AVAIL_CACHE)
+		n = VDN_VRING_AVAIL_CACHE;
+	vr->ac_pos = vr->last_avail_idx;
+	vr->ac_n = n;
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t h = le16_load(&ring_avail(vr)->ring[(uint16_t)(vr->ac_pos + i) & vr->mask],
+				       __ATOMIC_RELAXED);
+
+		vr->ac_head[i] = h;
+		if (h < vr->num)
+			__builtin_prefetch((const struct vring_desc *)vr->desc + h);
+	}
+}
+
 int vdn_vring_pop(struct vdn_vring *vr, struct vdn_chain *c)
 {
-	uint16_t head;
+	uint16_t head, off;
 
 	/* An in-order ring tracks a bounded number of chains in flight. */
 	if (__builtin_expect(order_full(&vr->order), 0))
@@ -201,7 +222,12 @@ int vdn_vring_pop(struct vdn_vring *vr, struct vdn_chain *c)
 		if (n <= 0)
 			return n;
 	}
-	head = le16_load(&ring_avail(vr)->ring[vr->last_avail_idx & vr->mask], __ATOMIC_RELAXED);
+	off = vr->last_avail_idx - vr->ac_pos;
+	if (off >= vr->ac_n) {
+		avail_fill(vr);
+		off = 0;
+	}
+	head = vr->ac_head[off];
 	vr->last_avail_idx++;
 
 	c->head = head;

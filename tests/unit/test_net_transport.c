@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -413,6 +415,277 @@ static void test_ahead_packed(void)
 	run_ahead(true);
 }
 
+/* A TCP/IPv4 TSO frame: 54 bytes of headers, `segs` segments of `mss`
+ * payload bytes, the checksum partial as virtio_net leaves it; posted in
+ * one buffer, or (pieces > 1) as virtio_net posts an skb with fragments:
+ * header + linear headers, then the payload in pieces - 1 descriptors. */
+static int post_tso_mss(struct tp *t, uint16_t segs, uint16_t mss, unsigned int pieces)
+{
+	uint32_t payload = (uint32_t)mss * segs, flen = 54 + payload;
+	uint64_t buf = arena_alloc(&t->a, HDR + flen, 64);
+	uint8_t *p = arena_ptr(&t->a, buf);
+	struct virtio_net_hdr_v1 vh = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+		.hdr_len = htole16(54),
+		.gso_size = htole16(mss),
+		.csum_start = htole16(34),
+		.csum_offset = htole16(16),
+	};
+	struct rte_ipv4_hdr *ip = (void *)(p + HDR + 14);
+	struct rte_tcp_hdr *th = (void *)(p + HDR + 34);
+	struct drv_seg sg[8];
+
+	memset(p, 0, HDR + 54);
+	memcpy(p, &vh, sizeof(vh));
+	memset(p + HDR, 0x02, 12);
+	p[HDR + 12] = 0x08;
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(flen - 14));
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = rte_cpu_to_be_32(0x0a000001);
+	ip->dst_addr = rte_cpu_to_be_32(0x0a000002);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	th->src_port = rte_cpu_to_be_16(40000);
+	th->dst_port = rte_cpu_to_be_16(5201);
+	th->sent_seq = rte_cpu_to_be_32(1000);
+	th->data_off = 5 << 4;
+	th->tcp_flags = RTE_TCP_ACK_FLAG;
+	th->rx_win = rte_cpu_to_be_16(512);
+	th->cksum = rte_ipv4_phdr_cksum(ip, 0);
+	for (uint32_t i = 0; i < payload; i++)
+		p[HDR + 54 + i] = (uint8_t)(i * 7 + 3);
+	if (pieces <= 1 || pieces > RTE_DIM(sg))
+		return add(t, 1, &(struct drv_seg){ buf, HDR + flen, false });
+	sg[0] = (struct drv_seg){ buf, HDR + 54, false };
+	for (unsigned int i = 1, at = 0; i < pieces; i++) {
+		uint32_t len = i + 1 < pieces ? payload / (pieces - 1) : payload - at;
+
+		sg[i] = (struct drv_seg){ buf + HDR + 54 + at, len, false };
+		at += len;
+	}
+	return t->packed ? pdrv_add(&t->pk[1], sg, pieces) : drv_add(&t->split[1], sg, pieces);
+}
+
+static int post_tso(struct tp *t, uint16_t segs)
+{
+	return post_tso_mss(t, segs, 100, 1);
+}
+
+/* Segment k of a post_tso_mss() frame: its length, sequence number, payload. */
+static bool is_seg_mss(const struct rte_mbuf *m, uint16_t k, uint16_t mss)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_tcp_hdr *th = (const void *)(p + 34);
+
+	if (m->pkt_len != 54u + mss || m->nb_segs != 1 ||
+	    rte_be_to_cpu_32(th->sent_seq) != 1000u + (uint32_t)mss * k)
+		return false;
+	for (uint32_t i = 0; i < mss; i++)
+		if (p[54 + i] != (uint8_t)(((uint32_t)mss * k + i) * 7 + 3))
+			return false;
+	return true;
+}
+
+static bool is_segment(const struct rte_mbuf *m, uint16_t k)
+{
+	return is_seg_mss(m, k, 100);
+}
+
+/* A TSO frame in a batch whose segments overflow the caller's burst: the
+ * chains batched behind it are already copied and handed back, so they wait
+ * in the device and come out after the last segment, in order; a reset
+ * drops what waits without leaking an mbuf. */
+static void run_backlog(bool packed)
+{
+	static struct tp t;
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	struct vdn_net_q_stats st;
+	struct rte_mbuf *pkts[4];
+	unsigned int free0 = rte_mempool_avail_count(mp), nused = 0;
+	uint32_t id, len;
+
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.packed = packed;
+	t.features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_CSUM) |
+		     (1ULL << VIRTIO_NET_F_HOST_TSO4) | (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
+	if (packed)
+		CHECK_EQ(pdrv_init(&t.pk[1], &t.a, 64, 0, true), 0);
+	else
+		CHECK_EQ(drv_init(&t.split[1], &t.a, 64, 0), 0);
+	t.ready[1] = true;
+	base_opts(&o);
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev)
+		return;
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+
+	CHECK(post_tso(&t, 3) >= 0);
+	for (int i = 0; i < 3; i++)
+		CHECK(post_tx(&t, (uint8_t)(10 * (i + 1)), HDR + 60) >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 2), 2);
+	CHECK(is_segment(pkts[0], 0));
+	CHECK(is_segment(pkts[1], 1));
+	rte_pktmbuf_free_bulk(pkts, 2);
+	/* the batch was as long as the burst: both chains are back, copied */
+	while (nused < 8 && used(&t, 1, &id, &len))
+		nused++;
+	CHECK_EQ(nused, 2);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 2), 2);
+	CHECK(is_segment(pkts[0], 2));
+	CHECK(is_frame(pkts[1], 10));
+	rte_pktmbuf_free_bulk(pkts, 2);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 4), 2);
+	CHECK(is_frame(pkts[0], 20));
+	CHECK(is_frame(pkts[1], 30));
+	rte_pktmbuf_free_bulk(pkts, 2);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 4), 0);
+	while (nused < 8 && used(&t, 1, &id, &len))
+		nused++;
+	CHECK_EQ(nused, 4);
+
+	/* a super-frame waiting behind another one's segments */
+	CHECK(post_tso(&t, 3) >= 0);
+	CHECK(post_tso(&t, 2) >= 0);
+	CHECK(post_tx(&t, 40, HDR + 60) >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 2), 2);
+	CHECK(is_segment(pkts[0], 0));
+	CHECK(is_segment(pkts[1], 1));
+	rte_pktmbuf_free_bulk(pkts, 2);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 8), 4);
+	CHECK(is_segment(pkts[0], 2));
+	CHECK(is_segment(pkts[1], 0));
+	CHECK(is_segment(pkts[2], 1));
+	CHECK(is_frame(pkts[3], 40));
+	rte_pktmbuf_free_bulk(pkts, 4);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.tx_packets, 12);
+	CHECK_EQ(st.gso_segs, 8);
+
+	/* and the same left waiting when the driver resets */
+	CHECK(post_tso(&t, 3) >= 0);
+	CHECK(post_tso(&t, 2) >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 2), 2);
+	rte_pktmbuf_free_bulk(pkts, 2);
+	CHECK_EQ(vdn_net_transport_status(dev, 0), 0);
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	CHECK_EQ(rte_mempool_avail_count(mp), free0);
+	arena_fini(&t.a);
+}
+
+/* TSO frames in several descriptors are cut straight from the driver's
+ * buffers: all segments at once, the surplus waiting in order; a frame of
+ * more segments than the backlog holds takes the copying path; a pool that
+ * cannot hold every segment leaves the frame in the ring until it can. */
+static void run_cut(bool packed)
+{
+	static struct tp t;
+	struct rte_mempool *small = rte_pktmbuf_pool_create(packed ? "c1" : "c0", 20, 0, 0,
+							     RTE_MBUF_DEFAULT_BUF_SIZE,
+							     SOCKET_ID_ANY);
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	struct vdn_net_q_stats st;
+	struct rte_mbuf *pkts[128];
+	unsigned int free0 = rte_mempool_avail_count(mp), nused = 0, got;
+	uint32_t id, len;
+	uint16_t k;
+
+	CHECK(small != NULL);
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.packed = packed;
+	t.features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_CSUM) |
+		     (1ULL << VIRTIO_NET_F_HOST_TSO4) | (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
+	if (packed)
+		CHECK_EQ(pdrv_init(&t.pk[1], &t.a, 64, 0, true), 0);
+	else
+		CHECK_EQ(drv_init(&t.split[1], &t.a, 64, 0), 0);
+	t.ready[1] = true;
+	base_opts(&o);
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev || !small)
+		return;
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+
+	/* 45 segments of 1448 in 4 descriptors, then a plain frame; 8 asked */
+	CHECK(post_tso_mss(&t, 45, 1448, 4) >= 0);
+	CHECK(post_tx(&t, 10, HDR + 60) >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 8), 8);
+	for (k = 0; k < 8; k++)
+		CHECK(is_seg_mss(pkts[k], k, 1448));
+	rte_pktmbuf_free_bulk(pkts, 8);
+	/* cut in one go: the frame's buffers are back already, and all its
+	 * segments made (the copying path makes them as the bursts ask) */
+	while (nused < 8 && used(&t, 1, &id, &len))
+		nused++;
+	CHECK_EQ(nused, 1);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.gso_segs, 45);
+	got = vdn_net_dequeue_burst(dev, 0, mp, pkts, 128);
+	CHECK_EQ(got, 38);
+	for (k = 0; k < 37 && k < got; k++)
+		CHECK(is_seg_mss(pkts[k], (uint16_t)(8 + k), 1448));
+	if (got == 38)
+		CHECK(is_frame(pkts[37], 10));
+	rte_pktmbuf_free_bulk(pkts, got);
+
+	/* 100 segments: more than one go holds, copied and cut as it drains */
+	CHECK(post_tso_mss(&t, 100, 100, 3) >= 0);
+	got = vdn_net_dequeue_burst(dev, 0, mp, pkts, 128);
+	CHECK_EQ(got, 100);
+	for (k = 0; k < 100 && k < got; k++)
+		CHECK(is_seg_mss(pkts[k], k, 100));
+	rte_pktmbuf_free_bulk(pkts, got);
+
+	/* a pool of 20 cannot take 45 segments at once: the frame waits */
+	CHECK(post_tso_mss(&t, 45, 1448, 2) >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, small, pkts, 64), 0);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK(st.drop[VDN_NET_DROP_NO_MBUF] >= 1);
+	got = vdn_net_dequeue_burst(dev, 0, mp, pkts, 64);
+	CHECK_EQ(got, 45);
+	for (k = 0; k < 45 && k < got; k++)
+		CHECK(is_seg_mss(pkts[k], k, 1448));
+	rte_pktmbuf_free_bulk(pkts, got);
+	nused = 0;
+	while (nused < 8 && used(&t, 1, &id, &len))
+		nused++;
+	CHECK_EQ(nused, 3);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.gso_segs, 190);
+	CHECK_EQ(st.tx_packets, 191);
+	CHECK_EQ(rte_mempool_avail_count(small), 20);
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	CHECK_EQ(rte_mempool_avail_count(mp), free0);
+	rte_mempool_free(small);
+	arena_fini(&t.a);
+}
+
+static void test_cut_split(void)
+{
+	run_cut(false);
+}
+
+static void test_cut_packed(void)
+{
+	run_cut(true);
+}
+
+static void test_backlog_split(void)
+{
+	run_backlog(false);
+}
+
+static void test_backlog_packed(void)
+{
+	run_backlog(true);
+}
+
 /* A transport that reports only one ring ready starts only that one. */
 static void test_partial_ready(void)
 {
@@ -738,6 +1011,10 @@ int main(void)
 	RUN(test_ahead_split);
 	RUN(test_ahead_packed);
 	RUN(test_broken_queue);
+	RUN(test_backlog_split);
+	RUN(test_backlog_packed);
+	RUN(test_cut_split);
+	RUN(test_cut_packed);
 	RUN(test_in_order_split);
 	RUN(test_in_order_packed);
 	rte_eal_cleanup();
