@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The container path end to end, through the kernel's own virtio_net driver:
 #   peer netns [vb 10.0.0.2] --veth-- va <AF_XDP> vdnet <VDUSE> eth0 [ctr netns 10.0.0.1]
-# ping, TCP both ways (iperf3 + a checksummed transfer), segments towards
+# ping, TCP both ways (iperf3 + checksummed transfers, IPv4 and IPv6), segments towards
 # the container coalesced into GUEST_TSO frames (gro_frames grows, no
 # checksum or frame errors in the guest), link toggling from the daemon
 # seen as carrier in the container, clean teardown, restart.
@@ -116,6 +116,16 @@ xfer peer ctr 10.0.0.1 7002
 g1=$(gro_frames)
 [ "$g1" -gt "$g0" ] || fail "peer->ctr transfer: no TSO frames merged (gro_frames $g0 -> $g1)"
 ok "peer->ctr transfer went (partly) as $((g1 - g0)) merged TSO frames"
+
+step "IPv6: the same transfer peer->ctr, merged as GUEST_TSO6 frames"
+ip -n ctr addr add fd00::1/64 dev eth0 nodad
+ip -n peer addr add fd00::2/64 dev vb nodad
+wait_for 20 ip netns exec ctr ping -6 -c 1 -W 1 fd00::2 || fail "no IPv6 ping through vdnet"
+g0=$(gro_frames)
+xfer peer ctr fd00::1 7004
+g1=$(gro_frames)
+[ "$g1" -gt "$g0" ] || fail "IPv6 peer->ctr transfer: no TSO frames merged (gro_frames $g0 -> $g1)"
+ok "IPv6 peer->ctr transfer went (partly) as $((g1 - g0)) merged TSO frames"
 
 step "the guest took every merged frame: no checksum, frame or length errors"
 errs=$(guest_rx_errors)
