@@ -14,7 +14,8 @@ void vdnet_usage(const char *prog)
 {
 	printf("usage: %s [EAL options] -- --device name=NAME,port=PORT[,mac=MAC][,mtu=N][,queues=N]\n"
 	       "                 [,bus=virtio|vhost|none][,netns=NS][,ifname=IF][,packed=on|off]\n"
-	       "                 [,in_order=on|off][,reattach=auto|never][,lcores=LIST]\n"
+	       "                 [,in_order=on|off][,gro=on|off][,reattach=auto|never]\n"
+	       "                 [,lcores=LIST]\n"
 	       "                 (repeatable)\n"
 	       "                 [--stats-period SEC] [--idle-sleep USEC] [--socket PATH]\n"
 	       "                 [-i|--interactive] [--cmdfile FILE]\n"
@@ -32,6 +33,8 @@ void vdnet_usage(const char *prog)
 	       "           take them, like the kernel's virtio_net, then always do)\n"
 	       "  in_order on: offer VIRTIO_F_IN_ORDER (default off): buffers are used\n"
 	       "           in the order they were made available\n"
+	       "  gro      off: do not coalesce TCP segments into TSO frames towards the\n"
+	       "           driver (default on, when it negotiated GUEST_TSO4/6)\n"
 	       "  reattach auto: if a vdnet that died left the device behind, take it over\n"
 	       "           (its netdev stays); never: remove such a device, create anew\n"
 	       "  lcores   the worker lcore of each queue pair, in pair order, EAL-style\n"
@@ -123,13 +126,17 @@ static int set_key(struct vdnet_dev_conf *d, const char *k, const char *v, char 
 		if (strcmp(v, "on") && strcmp(v, "off"))
 			return BAD("in_order '%s': want on or off", v);
 		d->in_order = !strcmp(v, "on");
+	} else if (!strcmp(k, "gro")) {
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return BAD("gro '%s': want on or off", v);
+		d->no_gro = !strcmp(v, "off");
 	} else if (!strcmp(k, "reattach")) {
 		if (strcmp(v, "auto") && strcmp(v, "never"))
 			return BAD("reattach '%s': want auto or never", v);
 		d->reattach = !strcmp(v, "never") ? VDNET_REATTACH_NEVER : VDNET_REATTACH_AUTO;
 	} else {
 		return BAD("unknown key '%s' (known: name, port, mac, mtu, queues, bus, netns, ifname, "
-			   "packed, in_order, reattach, lcores)", k);
+			   "packed, in_order, gro, reattach, lcores)", k);
 	}
 	return 0;
 }

@@ -128,6 +128,8 @@ int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net
 	s->irqs -= b->irqs;
 	s->sw_csum -= b->sw_csum;
 	s->gso_segs -= b->gso_segs;
+	s->gro_frames -= b->gro_frames;
+	s->gro_segs -= b->gro_segs;
 	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
 		s->chain_err[r] -= b->chain_err[r];
 	s->vq_broken -= b->vq_broken;
@@ -145,6 +147,8 @@ void vdnet_stats_add(struct vdn_net_q_stats *tot, const struct vdn_net_q_stats *
 	tot->irqs += s->irqs;
 	tot->sw_csum += s->sw_csum;
 	tot->gso_segs += s->gso_segs;
+	tot->gro_frames += s->gro_frames;
+	tot->gro_segs += s->gro_segs;
 	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
 		tot->chain_err[r] += s->chain_err[r];
 	tot->vq_broken += s->vq_broken;
@@ -203,7 +207,8 @@ static void dev_stats(FILE *f, struct vdnet *v, unsigned int i)
 		for (int k = 0; k < VDN_NET_DROP__COUNT; k++)
 			fprintf(f, " %s=%" PRIu64, vdn_net_drop_str(k), s.drop[k]);
 		fprintf(f, " %s=%" PRIu64, VDNET_DROP_HANDOFF, vdnet_stats_handoff(v, i, q));
-		fprintf(f, "  sw-csum=%" PRIu64 " gso-segs=%" PRIu64 "\n", s.sw_csum, s.gso_segs);
+		fprintf(f, "  sw-csum=%" PRIu64 " gso-segs=%" PRIu64 " gro-frames=%" PRIu64
+			" gro-segs=%" PRIu64 "\n", s.sw_csum, s.gso_segs, s.gro_frames, s.gro_segs);
 		if (s.drop[VDN_NET_DROP_BAD_CHAIN] || s.vq_broken) {
 			fprintf(f, "        bad chains:");
 			for (int e = 0; e < VDN_VRING_E__COUNT; e++)

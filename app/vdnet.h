@@ -53,6 +53,7 @@ struct vdnet_dev_conf {
 	char ifname[IF_NAMESIZE];
 	bool packed;               /* packed=on: offer VIRTIO_F_RING_PACKED */
 	bool in_order;             /* in_order=on: offer VIRTIO_F_IN_ORDER */
+	bool no_gro;               /* gro=off: no coalescing towards the driver */
 	enum vdnet_reattach reattach;
 	/* lcores=: lcores.lcore[i] serves queue pair i; n == 0: the first
 	 * free workers do */
