@@ -26,6 +26,8 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +120,8 @@ static struct fz {
 } F;
 
 static uint8_t fb[MAX_FRAME];
+/* FZ_NET_DEV_TRACE set: each op and what it did, to read a finding by */
+static bool trace;
 
 static void *fz_xlate(void *ctx, uint64_t iova, uint64_t *len, int access)
 {
@@ -201,6 +205,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 					 SOCKET_ID_ANY);
 	FZ_ASSERT(pools[POOL_BIG] && pools[POOL_FEW] && pools[POOL_TINY] && src_mp);
 	FZ_ASSERT(arena_init(&F.a) == 0);
+	trace = getenv("FZ_NET_DEV_TRACE") != NULL;
 	return 0;
 }
 
@@ -578,6 +583,8 @@ static uint16_t dequeue(struct rte_mempool *mp, uint16_t n, bool hold)
 	struct rte_mbuf *pkts[64];
 	uint16_t got = vdn_net_dequeue_burst(F.dev, 0, mp, pkts, n);
 
+	if (trace)
+		fprintf(stderr, "  dequeue %u from %s: %u\n", n, mp->name, got);
 	FZ_ASSERT(got <= n);
 	F.deq_total += got;
 	for (uint16_t i = 0; i < got; i++) {
@@ -663,6 +670,8 @@ static void enqueue(struct in *in)
 		pkts[n++] = m;
 	}
 	done = vdn_net_enqueue_burst(F.dev, 0, pkts, n);
+	if (trace)
+		fprintf(stderr, "  enqueue %u: %u\n", n, done);
 	FZ_ASSERT(done <= n);
 	F.enq_total += done;
 	/* enqueue copies: the packets are still ours */
@@ -674,7 +683,7 @@ static void enqueue(struct in *in)
 
 static void corrupt(struct in *in, uint8_t flags)
 {
-	struct ring *r = &F.r[flags & 1];
+	struct ring *r = &F.r[flags & 1 ? 0 : 1]; /* TX unless bit 0 */
 	uint16_t v = u16(in);
 
 	/* a packed ring has no index to corrupt */
@@ -740,6 +749,10 @@ static void run(struct in *in)
 
 	for (unsigned int k = 0; k < MAX_OPS && in->n; k++) {
 		uint8_t op = u8(in), fl = op >> 4;
+
+		if (trace)
+			fprintf(stderr, "op %u: %u flags %#x, %zu bytes left; tx in flight %u, rx %u\n", k,
+				op & 15, fl, in->n, F.r[1].inflight, F.r[0].inflight);
 
 		switch (op & 15) {
 		case 0:
@@ -812,6 +825,13 @@ static void run(struct in *in)
 	if (!F.r[1].corrupt)
 		FZ_ASSERT(F.r[1].inflight == 0);
 	FZ_ASSERT(vdn_net_qp_stats(F.dev, 0, &st) == 0);
+	if (trace)
+		fprintf(stderr, "end: tx %" PRIu64 " (%" PRIu64 " gso segments), rx %" PRIu64
+			", bad chains %" PRIu64 ", bad hdr %" PRIu64 ", no mbuf %" PRIu64
+			", too big %" PRIu64 ", broken %" PRIu64 "\n",
+			st.tx_packets, st.gso_segs, st.rx_packets, st.drop[VDN_NET_DROP_BAD_CHAIN],
+			st.drop[VDN_NET_DROP_BAD_HDR], st.drop[VDN_NET_DROP_NO_MBUF],
+			st.drop[VDN_NET_DROP_TOO_BIG], st.vq_broken);
 	FZ_ASSERT(st.tx_packets == F.deq_total);
 	FZ_ASSERT(st.rx_packets == F.enq_total);
 	FZ_ASSERT(vdn_net_destroy(F.dev) == 0);
