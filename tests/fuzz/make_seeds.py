@@ -234,9 +234,12 @@ F_MRG, F_CSUM, F_TSO4, F_TSO6, F_GCSUM, F_GTSO4, F_GTSO6, F_PACKED, F_IN_ORDER, 
 BIG, FEW, TINY = 0, 1, 2  # dequeue pools (op flags, bit 2: hold the packets)
 
 
+MAP_512, MAP_4K, MAP_32K = (i << 14 for i in range(1, 4))  # driver memory in pieces
+
+
 def nd_cfg(feat, rx=7, tx=7):
-    """features, then per ring: log2(num) - 1 (low 3 bits), bit 3 packed
-    num - 1, high nibble the start position / 17"""
+    """features (+ MAP_*), then per ring: log2(num) - 1 (low 3 bits), bit 3
+    packed num - 1, high nibble the start position / 17"""
     return struct.pack('<HBB', feat, rx, tx)
 
 
@@ -281,11 +284,13 @@ backlog = (tso(False, 300, 100) + many(3) + deq(2) + deq(2) + deq(64) +
 put(f'{d}/tso-backlog-split', nd(tso_feat, backlog))
 put(f'{d}/tso-backlog-packed', nd(tso_feat | F_PACKED, backlog, rx=0x0f, tx=0x5f))
 put(f'{d}/tso-backlog-packed-inorder', nd(tso_feat | F_PACKED | F_IN_ORDER, backlog, tx=0x34))
-put(f'{d}/tso-backlog-split-inorder', nd(tso_feat | F_IN_ORDER | F_INDIRECT, backlog, tx=0xf3))
+put(f'{d}/tso-backlog-split-inorder', nd(tso_feat | F_IN_ORDER | F_INDIRECT | MAP_4K, backlog,
+                                          tx=0xf3))
 # both directions on a small packed ring that wraps, mergeable RX buffers
 both = (rx(8, how=40) + enq(4, 300) + many(20) + deq(16) + rx(8) + enq(8, 1400) +
         op(REAP) + many(12, 200) + deq(64) + enq(2, 9000) + op(EVENTS) + [2, 0, 1, 0])
-put(f'{d}/both-packed', nd(F_MRG | F_PACKED | F_EVENT_IDX | F_GCSUM, both, rx=0x23, tx=0x43))
+put(f'{d}/both-packed', nd(F_MRG | F_PACKED | F_EVENT_IDX | F_GCSUM | MAP_512, both, rx=0x23,
+                           tx=0x43))
 put(f'{d}/both-split', nd(F_MRG | F_EVENT_IDX, both, rx=0x13, tx=0xf2))
 # a corrupt avail index on TX, a reset onto other rings, the frames after it
 broken = (many(5) + deq(2) + op(CORRUPT) + [7, 0] + deq(8) + op(CORRUPT, 2) + deq(8) +
