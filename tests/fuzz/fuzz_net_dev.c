@@ -58,6 +58,7 @@
 #define MAX_FRAME (HDR + 14 + 8 + 40 + 65535)
 #define MAX_HELD 512
 #define MAX_OPS 512
+#define MAX_SEQ (MAX_OPS * 64)
 /* A drain that never ends is a finding too. */
 #define DRAIN_BURSTS 100000
 
@@ -118,9 +119,14 @@ static struct fz {
 	unsigned int nheld;
 	uint64_t deq_total, enq_total;
 	uint32_t max_pkt; /* largest frame any MTU set so far allows */
+	uint32_t next_seq;
+	int64_t last_seq; /* of the last marked frame out; -1: none yet */
+	uint16_t seq_len[MAX_SEQ];
 } F;
 
 static uint8_t fb[MAX_FRAME];
+/* source MAC of post_many()'s frames */
+static const uint8_t marker[6] = { 0xfe, 'f', 'z', 's', 'e', 'q' };
 /* frame bytes not taken from the input (filled once: per-byte loops cost
  * a coverage callback each) */
 static uint8_t pattern[MAX_FRAME + 256];
@@ -478,6 +484,9 @@ static uint32_t build_raw(struct in *in, uint8_t flags)
 
 	for (uint32_t i = 0; i < from_in; i++)
 		fb[i] = u8(in);
+	/* only post_many() frames carry the marker */
+	if (from_in >= HDR + 12 && !memcmp(fb + HDR + 6, marker, sizeof(marker)))
+		fb[HDR + 6] ^= 1;
 	memcpy(fb + from_in, pattern + from_in, len - from_in);
 	return len;
 }
@@ -530,17 +539,24 @@ static void post_tx(struct in *in, uint32_t len, uint8_t shape)
 }
 
 /* Many common chains (one descriptor, header + a small frame) in a row,
- * so batches fill up. */
+ * so batches fill up.  Each is marked with a sequence number, and
+ * check_seq() follows them out: whole, unchanged, in order, once. */
 static void post_many(struct in *in, uint8_t flags)
 {
 	unsigned int k = 1 + u8(in) % 64;
 	uint16_t flen = (uint16_t)(60 + u8(in) * (flags & 1 ? 5 : 1));
 
-	for (unsigned int i = 0; i < k; i++) {
+	for (unsigned int i = 0; i < k && F.next_seq < MAX_SEQ; i++) {
+		uint32_t seq = F.next_seq++;
+
 		memset(fb, 0, HDR);
-		memset(fb + HDR, 0x02, 12);
-		memcpy(fb + HDR + 12, pattern + i, flen - 12u);
-		post_tx(in, HDR + flen, 0);
+		memset(fb + HDR, 0x02, 6);
+		memcpy(fb + HDR + 6, marker, sizeof(marker));
+		memcpy(fb + HDR + 12, &seq, 4);
+		memcpy(fb + HDR + 16, pattern + seq % 251, flen - 16u);
+		F.seq_len[seq] = flen;
+		/* bit 1: over several descriptors or an indirect table */
+		post_tx(in, HDR + flen, flags & 2 ? u8(in) & 7 : 0);
 	}
 }
 
@@ -601,6 +617,29 @@ static void check_pkt(const struct rte_mbuf *m)
 	FZ_ASSERT(m->pkt_len >= RTE_ETHER_HDR_LEN && m->pkt_len <= F.max_pkt);
 }
 
+/* A marked frame (post_many) comes out as it went in, after the ones
+ * posted before it. */
+static void check_seq(const struct rte_mbuf *m)
+{
+	static uint8_t lin[MAX_FRAME];
+	const uint8_t *p;
+	uint32_t seq;
+
+	if (m->pkt_len < 16)
+		return;
+	p = rte_pktmbuf_read(m, 0, m->pkt_len, lin);
+	FZ_ASSERT(p != NULL);
+	if (memcmp(p + 6, marker, sizeof(marker)))
+		return;
+	memcpy(&seq, p + 12, 4);
+	FZ_ASSERT(seq < F.next_seq);
+	FZ_ASSERT((int64_t)seq > F.last_seq);
+	F.last_seq = seq;
+	FZ_ASSERT(m->pkt_len == F.seq_len[seq]);
+	FZ_ASSERT(p[0] == 0x02 && p[5] == 0x02);
+	FZ_ASSERT(!memcmp(p + 16, pattern + seq % 251, m->pkt_len - 16));
+}
+
 static uint16_t dequeue(struct rte_mempool *mp, uint16_t n, bool hold)
 {
 	struct rte_mbuf *pkts[64];
@@ -612,6 +651,7 @@ static uint16_t dequeue(struct rte_mempool *mp, uint16_t n, bool hold)
 	F.deq_total += got;
 	for (uint16_t i = 0; i < got; i++) {
 		check_pkt(pkts[i]);
+		check_seq(pkts[i]);
 		if (hold && F.nheld < MAX_HELD)
 			F.held[F.nheld++] = pkts[i];
 		else
@@ -711,6 +751,12 @@ static void corrupt(struct in *in, uint8_t flags)
 	/* a packed ring has no index to corrupt */
 	if (r->packed)
 		return;
+	if ((flags & 4) && !r->in_order) {
+		/* a head past the ring: consumed, never used (an in-order
+		 * driver would wait for it forever) */
+		drv_publish(&r->s, (uint16_t)(r->num + v % (65536u - r->num)));
+		return;
+	}
 	if (flags & 2) {
 		/* back to the truth: a latched ring must not believe it */
 		__atomic_store_n(&r->s.avail->idx, htole16(r->s.avail_idx), __ATOMIC_RELEASE);
@@ -869,6 +915,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	F.hi = BUF_BASE;
 	F.nheld = 0;
 	F.deq_total = F.enq_total = 0;
+	F.next_seq = 0;
+	F.last_seq = -1;
 	F.running = false;
 	run(&in);
 	for (int i = 0; i < NPOOLS; i++)
