@@ -383,6 +383,14 @@ static int post(int q, const struct drv_seg *segs, unsigned int n, uint64_t tabl
 			       : drv_add_indirect(&r->s, table, segs, n);
 	else
 		id = r->packed ? pdrv_add(&r->k, segs, n) : drv_add(&r->s, segs, n);
+	if (trace) {
+		fprintf(stderr, "  post %s id %d%s:", q ? "tx" : "rx", id,
+			table != UINT64_MAX ? " indirect" : "");
+		for (unsigned int i = 0; i < n; i++)
+			fprintf(stderr, " %#" PRIx64 "+%u%s", segs[i].iova, segs[i].len,
+				segs[i].write ? "w" : "");
+		fprintf(stderr, "\n");
+	}
 	if (id < 0)
 		return -1;
 	FZ_ASSERT(id < r->num && !r->posted[id]);
@@ -496,9 +504,11 @@ static uint32_t build_raw(struct in *in, uint8_t flags)
 
 	for (uint32_t i = 0; i < from_in; i++)
 		fb[i] = u8(in);
-	/* only post_many() frames carry the marker */
-	if (from_in >= HDR + 12 && !memcmp(fb + HDR + 6, marker, sizeof(marker)))
-		fb[HDR + 6] ^= 1;
+	/* only post_many() frames carry the marker, wherever a chain cut
+	 * short or long might start its packet */
+	for (uint32_t i = 0; i + sizeof(marker) <= from_in; i++)
+		if (!memcmp(fb + i, marker, sizeof(marker)))
+			fb[i] ^= 1;
 	memcpy(fb + from_in, pattern + from_in, len - from_in);
 	return len;
 }
@@ -533,9 +543,17 @@ static void post_tx(struct in *in, uint32_t len, uint8_t shape)
 		segs[k % n].len = how < 64 ? 0 : how < 128 ? segs[k % n].len + u16(in) : u32(in);
 		break;
 	}
-	case 3: /* one address anywhere, even the rings or past the arena */
-		segs[u8(in) % n].iova = u32(in) & (ARENA_SIZE * 2 - 1);
+	case 3: /* one address in the rings, in unused memory or past the arena;
+		 * not in another chain's buffer, which check_seq() could not
+		 * tell from that chain's own packet */
+	{
+		uint8_t k = u8(in);
+		uint32_t v = u32(in);
+
+		segs[k % n].iova = v & 1 ? v % BUF_BASE
+					  : ARENA_PLAY_IOVA + v % (2 * ARENA_SIZE - ARENA_PLAY_IOVA);
 		break;
+	}
 	}
 	if (shape & 4) {
 		table = balloc(16ull * n, 16);
@@ -544,10 +562,11 @@ static void post_tx(struct in *in, uint32_t len, uint8_t shape)
 	}
 	if (post(1, segs, n, table) < 0 || table == UINT64_MAX || !(shape & 8))
 		return;
-	/* a table entry the driver got wrong (flags, next, length) */
+	/* a table entry the driver got wrong: its length, flags or next (its
+	 * address stays: see case 3 above) */
 	uint8_t at = u8(in);
 
-	((uint8_t *)arena_ptr(&F.a, table))[at % (16 * n)] ^= u8(in);
+	((uint8_t *)arena_ptr(&F.a, table))[16 * (at % n) + 8 + (at >> 5)] ^= u8(in);
 }
 
 /* Many common chains (one descriptor, header + a small frame) in a row,
@@ -567,6 +586,8 @@ static void post_many(struct in *in, uint8_t flags)
 		memcpy(fb + HDR + 12, &seq, 4);
 		memcpy(fb + HDR + 16, pattern + seq % 251, flen - 16u);
 		F.seq_len[seq] = flen;
+		if (trace)
+			fprintf(stderr, "  frame %u: %u bytes\n", seq, flen);
 		/* bit 1: over several descriptors or an indirect table */
 		post_tx(in, HDR + flen, flags & 2 ? u8(in) & 7 : 0);
 	}
@@ -644,6 +665,9 @@ static void check_seq(const struct rte_mbuf *m)
 	if (memcmp(p + 6, marker, sizeof(marker)))
 		return;
 	memcpy(&seq, p + 12, 4);
+	if (trace)
+		fprintf(stderr, "  frame %u: %u bytes (posted %u)\n", seq, m->pkt_len,
+			seq < F.next_seq ? F.seq_len[seq] : 0);
 	FZ_ASSERT(seq < F.next_seq);
 	FZ_ASSERT((int64_t)seq > F.last_seq);
 	F.last_seq = seq;
