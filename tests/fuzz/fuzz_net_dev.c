@@ -758,7 +758,8 @@ static struct rte_mbuf *make_rx_pkt(struct in *in)
 static void enqueue(struct in *in)
 {
 	struct rte_mbuf *pkts[32];
-	uint16_t n = 0, want = 1 + u8(in) % 32, done;
+	uint8_t b = u8(in);
+	uint16_t n = 0, want = b == 0xff ? 0 : 1 + b % 32, done;
 
 	while (n < want) {
 		struct rte_mbuf *m = make_rx_pkt(in);
@@ -874,8 +875,13 @@ static void run(struct in *in)
 			break;
 		case 4:
 		case 5:
-			dequeue(*pool_pick[fl & 3], (uint16_t)(1 + u8(in) % 64), fl & 4);
+		{
+			uint8_t b = u8(in);
+
+			/* 0xff: a burst of none */
+			dequeue(*pool_pick[fl & 3], b == 0xff ? 0 : (uint16_t)(1 + b % 64), fl & 4);
 			break;
+		}
 		case 6:
 			enqueue(in);
 			break;
@@ -887,6 +893,14 @@ static void run(struct in *in)
 			corrupt(in, fl);
 			break;
 		case 9:
+			if (fl & 2) {
+				/* destroyed as it stands: what waits in the
+				 * device (a super-frame, q->ovf) must not leak */
+				release_held();
+				FZ_ASSERT(vdn_net_destroy(F.dev) == 0);
+				F.dev = NULL;
+				return;
+			}
 			FZ_ASSERT(vdn_net_transport_status(F.dev, 0) == 0);
 			F.running = false;
 			read_cfg(in);

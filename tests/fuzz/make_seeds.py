@@ -302,3 +302,6 @@ put(f'{d}/corrupt-reset', nd(tso_feat, broken))
 csum = (op(TX_CSUM) + [0, 0xe8, 3, 2, 0, 0, 0, 0, 0x18, 0] +
         op(TX_CSUM, 1) + [6, 100, 0, 2, 0, 0, 0, 0, 0x18, 1, 100] + deq(4, TINY) + deq(64))
 put(f'{d}/csum', nd(F_CSUM | F_INDIRECT, csum))
+# destroyed with segments and copied chains still waiting in the device
+put(f'{d}/destroy-backlog', nd(tso_feat | F_PACKED, tso(False, 300, 100) + many(3) + deq(2) +
+                               tso(True, 5000, 1000) + op(RESET, 2)))
