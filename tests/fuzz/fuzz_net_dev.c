@@ -125,11 +125,21 @@ static struct fz {
 	uint32_t next_seq;
 	int64_t last_seq; /* of the last marked frame out; -1: none yet */
 	uint16_t seq_len[MAX_SEQ];
+	/* marked TSO frames: how they are cut (mss 0: not a TSO frame) */
+	struct {
+		uint32_t pay, tcp_seq;
+		uint16_t mss, hdr_len, l4;
+	} tso[MAX_SEQ];
+	uint16_t tso_left, tso_next; /* of the frame last seen */
+	bool tracked; /* build_tcp() made a marked TSO frame */
 } F;
 
 static uint8_t fb[MAX_FRAME];
 /* source MAC of post_many()'s frames */
 static const uint8_t marker[6] = { 0xfe, 'f', 'z', 's', 'e', 'q' };
+/* source MAC of build_tcp()'s intact TSO frames, their number in the
+ * destination's bytes 1-4 */
+static const uint8_t tso_marker[6] = { 0xfe, 'f', 'z', 't', 's', 'o' };
 /* frame bytes not taken from the input (filled once: per-byte loops cost
  * a coverage callback each) */
 static uint8_t pattern[MAX_FRAME + 256];
@@ -439,6 +449,18 @@ static uint32_t build_tcp(struct in *in, bool v6, bool gso)
 	memset(fb, 0, HDR + l4 + thl);
 	memset(p, 0x02, 12);
 	p[5] = u8(in);
+	/* intact TSO frames are followed out (check_tso) */
+	F.tracked = gso && !(f & 0x40) && F.next_seq < MAX_SEQ;
+	if (F.tracked) {
+		uint32_t seq = F.next_seq++;
+
+		memcpy(p + 1, &seq, 4);
+		memcpy(p + 6, tso_marker, sizeof(tso_marker));
+		F.tso[seq].pay = pay;
+		F.tso[seq].mss = (uint16_t)mss;
+		F.tso[seq].hdr_len = (uint16_t)(l4 + thl);
+		F.tso[seq].l4 = (uint16_t)l4;
+	}
 	for (unsigned int i = 0; i < vlans; i++) {
 		p[12 + 4 * i] = 0x81;
 		p[15 + 4 * i] = (uint8_t)(i + 1);
@@ -471,6 +493,8 @@ static uint32_t build_tcp(struct in *in, bool v6, bool gso)
 	th->src_port = rte_cpu_to_be_16(40000);
 	th->dst_port = rte_cpu_to_be_16(5201);
 	th->sent_seq = rte_cpu_to_be_32(u32(in));
+	if (F.tracked)
+		F.tso[F.next_seq - 1].tcp_seq = rte_be_to_cpu_32(th->sent_seq);
 	th->data_off = (uint8_t)((thl / 4) << 4);
 	th->tcp_flags = (uint8_t)(RTE_TCP_ACK_FLAG | (u8(in) & 0xbf));
 	th->rx_win = rte_cpu_to_be_16(512);
@@ -507,7 +531,8 @@ static uint32_t build_raw(struct in *in, uint8_t flags)
 	/* only post_many() frames carry the marker, wherever a chain cut
 	 * short or long might start its packet */
 	for (uint32_t i = 0; i + sizeof(marker) <= from_in; i++)
-		if (!memcmp(fb + i, marker, sizeof(marker)))
+		if (!memcmp(fb + i, marker, sizeof(marker)) ||
+		    !memcmp(fb + i, tso_marker, sizeof(tso_marker)))
 			fb[i] ^= 1;
 	memcpy(fb + from_in, pattern + from_in, len - from_in);
 	return len;
@@ -650,6 +675,36 @@ static void check_pkt(const struct rte_mbuf *m)
 	FZ_ASSERT(m->pkt_len >= RTE_ETHER_HDR_LEN && m->pkt_len <= F.max_pkt);
 }
 
+/* A segment of a marked TSO frame: in its turn (after everything posted
+ * before the frame, before everything after it, the frame's segments in
+ * order), with the right sequence number, length and payload. */
+static void check_tso(const struct rte_mbuf *m, const uint8_t *p)
+{
+	uint32_t seq, tcp_seq, off;
+	uint16_t k;
+
+	memcpy(&seq, p + 1, 4);
+	FZ_ASSERT(seq < F.next_seq && F.tso[seq].mss);
+	if ((int64_t)seq != F.last_seq) {
+		FZ_ASSERT((int64_t)seq > F.last_seq);
+		FZ_ASSERT(!F.tso_left);
+		F.last_seq = seq;
+		F.tso_left = (uint16_t)((F.tso[seq].pay + F.tso[seq].mss - 1) / F.tso[seq].mss);
+		F.tso_next = 0;
+	}
+	if (trace)
+		fprintf(stderr, "  tso frame %u segment %u: %u bytes\n", seq, F.tso_next, m->pkt_len);
+	FZ_ASSERT(F.tso_left > 0);
+	k = F.tso_next++;
+	F.tso_left--;
+	off = (uint32_t)k * F.tso[seq].mss;
+	FZ_ASSERT(m->pkt_len == F.tso[seq].hdr_len + RTE_MIN((uint32_t)F.tso[seq].mss,
+							     F.tso[seq].pay - off));
+	memcpy(&tcp_seq, p + F.tso[seq].l4 + 4, 4);
+	FZ_ASSERT(rte_be_to_cpu_32(tcp_seq) == F.tso[seq].tcp_seq + off);
+	FZ_ASSERT(!memcmp(p + F.tso[seq].hdr_len, pattern + off, m->pkt_len - F.tso[seq].hdr_len));
+}
+
 /* A marked frame (post_many) comes out as it went in, after the ones
  * posted before it. */
 static void check_seq(const struct rte_mbuf *m)
@@ -662,8 +717,14 @@ static void check_seq(const struct rte_mbuf *m)
 		return;
 	p = rte_pktmbuf_read(m, 0, m->pkt_len, lin);
 	FZ_ASSERT(p != NULL);
+	if (!memcmp(p + 6, tso_marker, sizeof(tso_marker))) {
+		check_tso(m, p);
+		return;
+	}
 	if (memcmp(p + 6, marker, sizeof(marker)))
 		return;
+	/* nothing overtakes a super-frame's segments */
+	FZ_ASSERT(!F.tso_left);
 	memcpy(&seq, p + 12, 4);
 	if (trace)
 		fprintf(stderr, "  frame %u: %u bytes (posted %u)\n", seq, m->pkt_len,
@@ -868,8 +929,14 @@ static void run(struct in *in)
 			post_tx(in, build_raw(in, fl), u8(in));
 			break;
 		case 2:
-			post_tx(in, build_tcp(in, fl & 1, true), (uint8_t)(u8(in) & ~0x30));
+		{
+			uint32_t len = build_tcp(in, fl & 1, true);
+			uint8_t shape = u8(in) & ~0x30;
+
+			/* a marked frame's table stays intact */
+			post_tx(in, len, F.tracked ? shape & ~8 : shape);
 			break;
+		}
 		case 3:
 			post_rx(in);
 			break;
@@ -903,6 +970,8 @@ static void run(struct in *in)
 			}
 			FZ_ASSERT(vdn_net_transport_status(F.dev, 0) == 0);
 			F.running = false;
+			/* a super-frame half cut dies with the driver */
+			F.tso_left = 0;
 			read_cfg(in);
 			if (fl & 1)
 				driver_ok();
@@ -970,6 +1039,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	F.deq_total = F.enq_total = 0;
 	F.next_seq = 0;
 	F.last_seq = -1;
+	F.tso_left = 0;
 	F.running = false;
 	run(&in);
 	for (int i = 0; i < NPOOLS; i++)
