@@ -132,6 +132,11 @@ static struct fz {
 	} tso[MAX_SEQ];
 	uint16_t tso_left, tso_next; /* of the frame last seen */
 	bool tracked; /* build_tcp() made a marked TSO frame */
+	/* RX chains in flight, as posted, and the packet being read back */
+	struct drv_seg rx_seg[DRV_MAX_NUM][3];
+	uint8_t rx_nseg[DRV_MAX_NUM];
+	uint16_t rx_left;  /* buffers of it still to come */
+	uint32_t rx_off;   /* packet bytes read so far */
 } F;
 
 static uint8_t fb[MAX_FRAME];
@@ -291,6 +296,8 @@ static void ring_init(int q, uint8_t shape, uint8_t start)
 	F.a.brk = brk;
 	memset(r->posted, 0, sizeof(r->posted));
 	r->inflight = 0;
+	if (q == 0)
+		F.rx_left = 0;
 	r->corrupt = false;
 	r->broken = false;
 }
@@ -338,6 +345,58 @@ static uint16_t nfree(const struct ring *r)
 }
 
 /* Take every used entry the device published and check it. */
+/*
+ * An RX buffer the device used, read back: the first of a packet starts
+ * with a header the model may write (DATA_VALID only if negotiated, no GSO,
+ * num_buffers 1 without MRG_RXBUF), and the packet's bytes past the
+ * destination MAC are make_rx_pkt()'s pattern, continuing across buffers.
+ */
+static void rx_check(uint32_t id, uint32_t len)
+{
+	static uint8_t buf[MAX_FRAME];
+	uint32_t got = 0, dlen, skip = 0;
+	const uint8_t *data = buf;
+
+	if (!len) {
+		/* a rejected chain, or a dropped packet's buffers: never
+		 * inside a packet that made it */
+		FZ_ASSERT(!F.rx_left);
+		return;
+	}
+	FZ_ASSERT(id < DRV_MAX_NUM && F.rx_nseg[id] <= 3);
+	for (unsigned int i = 0; i < F.rx_nseg[id] && got < len; i++) {
+		const struct drv_seg *sg = &F.rx_seg[id][i];
+		uint32_t take = RTE_MIN(sg->len, len - got);
+
+		FZ_ASSERT(sg->write);
+		memcpy(buf + got, arena_ptr(&F.a, sg->iova), take);
+		got += take;
+	}
+	FZ_ASSERT(got == len);
+	if (!F.rx_left) {
+		struct virtio_net_hdr_v1 vh;
+		uint16_t nb;
+
+		FZ_ASSERT(len >= HDR);
+		memcpy(&vh, buf, sizeof(vh));
+		nb = le16toh(vh.num_buffers);
+		FZ_ASSERT(vh.gso_type == VIRTIO_NET_HDR_GSO_NONE);
+		FZ_ASSERT(vh.flags == 0 || (vh.flags == VIRTIO_NET_HDR_F_DATA_VALID &&
+					   (F.features & BIT(VIRTIO_NET_F_GUEST_CSUM))));
+		FZ_ASSERT(nb >= 1 && (nb == 1 || (F.features & BIT(VIRTIO_NET_F_MRG_RXBUF))));
+		F.rx_left = nb;
+		F.rx_off = 0;
+		data = buf + HDR;
+	}
+	F.rx_left--;
+	dlen = len - (uint32_t)(data - buf);
+	if (F.rx_off < RTE_ETHER_ADDR_LEN)
+		skip = RTE_MIN(RTE_ETHER_ADDR_LEN - F.rx_off, dlen);
+	FZ_ASSERT(F.rx_off + dlen <= 65535);
+	FZ_ASSERT(!memcmp(data + skip, pattern + F.rx_off + skip, dlen - skip));
+	F.rx_off += dlen;
+}
+
 static void reap(int q)
 {
 	struct ring *r = &F.r[q];
@@ -361,8 +420,12 @@ static void reap(int q)
 			FZ_ASSERT(len <= r->cap[id]);
 			/* RX lengths matter: every buffer gets its own entry */
 			FZ_ASSERT(!skipped);
+			rx_check(id, len);
 		}
 	}
+	/* a packet's buffers are published together */
+	if (q == 0)
+		FZ_ASSERT(!F.rx_left);
 	if (r->in_order && !r->inflight) {
 		/* nothing used beyond what was published, and the last
 		 * entry named a buffer in its turn */
@@ -406,6 +469,10 @@ static int post(int q, const struct drv_seg *segs, unsigned int n, uint64_t tabl
 	FZ_ASSERT(id < r->num && !r->posted[id]);
 	r->posted[id] = 1;
 	r->inflight++;
+	if (q == 0) {
+		memcpy(F.rx_seg[id], segs, n * sizeof(*segs));
+		F.rx_nseg[id] = (uint8_t)n;
+	}
 	r->cap[id] = 0;
 	for (unsigned int i = 0; i < n; i++)
 		if (segs[i].write)
@@ -789,7 +856,7 @@ static struct rte_mbuf *make_rx_pkt(struct in *in)
 		take = RTE_MIN(take, (uint32_t)rte_pktmbuf_tailroom(m));
 		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)take);
 
-		memcpy(p, pattern + done % 251, take);
+		memcpy(p, pattern + done, take);
 		if (!head) {
 			head = m;
 		} else {
