@@ -14,7 +14,9 @@
  * buffer; in-order rings complete in order and never beyond what was
  * published; every packet dequeued is a consistent mbuf chain (pkt_len,
  * nb_segs) no larger than the MTU allows; the counters match what the
- * bursts returned; marked frames come out whole, unchanged, in order, once;
+ * bursts returned; marked frames and intact TSO frames' segments come out
+ * whole, unchanged, in order, once; what RX buffers hold reads back as a
+ * header as negotiated and the packet's bytes, across merged buffers;
  * a ring is called broken only if the driver did corrupt its avail index;
  * after a final drain with a plentiful pool every TX chain posted since the
  * last start has come back once, unless the ring was latched broken; after
