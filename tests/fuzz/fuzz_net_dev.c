@@ -6,8 +6,9 @@
  * rings in a guarded arena): it picks the features and ring layouts, posts
  * TX chains of any shape with arbitrary virtio_net_hdrs (and sometimes
  * well-formed TCP/IPv4/IPv6 TSO frames, so segmentation runs deep), posts
- * RX buffers, dequeues into small or dry pools, enqueues mbuf chains,
- * corrupts the avail index, resets and restarts the device.
+ * RX buffers, dequeues into small or dry pools, enqueues mbuf chains and
+ * TCP flows (receive coalescing on or off), corrupts the avail index,
+ * resets and restarts the device.
  *
  * Oracle: a used id is always one the driver has in flight (never twice,
  * never one it did not post), TX used lengths are 0, RX ones fit the
@@ -16,7 +17,8 @@
  * nb_segs) no larger than the MTU allows; the counters match what the
  * bursts returned; marked frames and intact TSO frames' segments come out
  * whole, unchanged, in order, once; what RX buffers hold reads back as a
- * header as negotiated and the packet's bytes, across merged buffers;
+ * header as negotiated and the packet's bytes, across merged buffers (a
+ * coalesced flow: right IP length, payload continuous, GSO header valid);
  * a ring is called broken only if the driver did corrupt its avail index;
  * after a final drain with a plentiful pool every TX chain posted since the
  * last start has come back once, unless the ring was latched broken; after
@@ -138,7 +140,9 @@ static struct fz {
 	struct drv_seg rx_seg[DRV_MAX_NUM][3];
 	uint8_t rx_nseg[DRV_MAX_NUM];
 	uint16_t rx_left;  /* buffers of it still to come */
-	uint32_t rx_off;   /* packet bytes read so far */
+	uint32_t rx_len;   /* packet bytes read so far, into rx_pkt */
+	struct virtio_net_hdr_v1 rx_vh;
+	uint8_t rx_pkt[MAX_FRAME];
 } F;
 
 static uint8_t fb[MAX_FRAME];
@@ -347,17 +351,68 @@ static uint16_t nfree(const struct ring *r)
 }
 
 /* Take every used entry the device published and check it. */
+/* First TCP sequence number of make_train()'s flows: a segment's payload
+ * is the pattern from its sequence number's distance to this on. */
+#define TRAIN_SEQ 0x10000000u
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /*
- * An RX buffer the device used, read back: the first of a packet starts
- * with a header the model may write (DATA_VALID only if negotiated, no GSO,
- * num_buffers 1 without MRG_RXBUF), and the packet's bytes past the
- * destination MAC are make_rx_pkt()'s pattern, continuing across buffers.
+ * A packet read back whole from the driver's RX buffers.  Either
+ * make_rx_pkt()'s pattern past the destination MAC, with no GSO, or a
+ * make_train() TCP segment, alone or coalesced (GUEST_TSO, when
+ * negotiated): IP length right, payload the pattern from its sequence
+ * number on, the GSO header as virtio asks.
  */
+static void rx_verify(void)
+{
+	const struct virtio_net_hdr_v1 *vh = &F.rx_vh;
+	const uint8_t *p = F.rx_pkt;
+	uint32_t len = F.rx_len, l4, hl, off;
+	uint16_t et = len >= RTE_ETHER_HDR_LEN ? (uint16_t)(p[12] << 8 | p[13]) : 0;
+	bool v6 = et == RTE_ETHER_TYPE_IPV6;
+
+	FZ_ASSERT(vh->flags == 0 || vh->flags == VIRTIO_NET_HDR_F_DATA_VALID ||
+		  (vh->flags == VIRTIO_NET_HDR_F_NEEDS_CSUM && vh->gso_type));
+	if (vh->flags == VIRTIO_NET_HDR_F_DATA_VALID)
+		FZ_ASSERT(F.features & BIT(VIRTIO_NET_F_GUEST_CSUM));
+	if (et != RTE_ETHER_TYPE_IPV4 && !v6) {
+		FZ_ASSERT(vh->gso_type == VIRTIO_NET_HDR_GSO_NONE);
+		FZ_ASSERT(len <= 6 || !memcmp(p + 6, pattern + 6, len - 6));
+		return;
+	}
+	l4 = RTE_ETHER_HDR_LEN + (v6 ? 40 : 20);
+	FZ_ASSERT(len >= l4 + 20);
+	hl = l4 + (p[l4 + 12] >> 4) * 4u;
+	FZ_ASSERT(len >= hl);
+	off = be32(p + l4 + 4) - TRAIN_SEQ;
+	FZ_ASSERT(off < sizeof(pattern) && len - hl <= sizeof(pattern) - off);
+	FZ_ASSERT(!memcmp(p + hl, pattern + off, len - hl));
+	if (v6)
+		FZ_ASSERT((uint32_t)(p[18] << 8 | p[19]) == len - l4);
+	else
+		FZ_ASSERT((uint32_t)(p[16] << 8 | p[17]) == len - RTE_ETHER_HDR_LEN);
+	if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return;
+	FZ_ASSERT(vh->gso_type == (v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4));
+	FZ_ASSERT(F.features & BIT(v6 ? VIRTIO_NET_F_GUEST_TSO6 : VIRTIO_NET_F_GUEST_TSO4));
+	FZ_ASSERT(vh->flags == VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	FZ_ASSERT(le16toh(vh->csum_start) == l4 && le16toh(vh->csum_offset) == 16);
+	/* two segments at least, the first gso_size long */
+	FZ_ASSERT(le16toh(vh->gso_size) > 0 && len - hl > le16toh(vh->gso_size));
+}
+
+/* An RX buffer the device used: the first of a packet starts with the
+ * header (num_buffers 1 without MRG_RXBUF); the packet is checked once its
+ * last buffer is in. */
 static void rx_check(uint32_t id, uint32_t len)
 {
 	static uint8_t buf[MAX_FRAME];
-	uint32_t got = 0, dlen, skip = 0;
 	const uint8_t *data = buf;
+	uint32_t got = 0, dlen;
 
 	if (!len) {
 		/* a rejected chain, or a dropped packet's buffers: never
@@ -365,7 +420,7 @@ static void rx_check(uint32_t id, uint32_t len)
 		FZ_ASSERT(!F.rx_left);
 		return;
 	}
-	FZ_ASSERT(id < DRV_MAX_NUM && F.rx_nseg[id] <= 3);
+	FZ_ASSERT(id < DRV_MAX_NUM && F.rx_nseg[id] <= 3 && len <= sizeof(buf));
 	for (unsigned int i = 0; i < F.rx_nseg[id] && got < len; i++) {
 		const struct drv_seg *sg = &F.rx_seg[id][i];
 		uint32_t take = RTE_MIN(sg->len, len - got);
@@ -376,27 +431,22 @@ static void rx_check(uint32_t id, uint32_t len)
 	}
 	FZ_ASSERT(got == len);
 	if (!F.rx_left) {
-		struct virtio_net_hdr_v1 vh;
 		uint16_t nb;
 
 		FZ_ASSERT(len >= HDR);
-		memcpy(&vh, buf, sizeof(vh));
-		nb = le16toh(vh.num_buffers);
-		FZ_ASSERT(vh.gso_type == VIRTIO_NET_HDR_GSO_NONE);
-		FZ_ASSERT(vh.flags == 0 || (vh.flags == VIRTIO_NET_HDR_F_DATA_VALID &&
-					   (F.features & BIT(VIRTIO_NET_F_GUEST_CSUM))));
+		memcpy(&F.rx_vh, buf, sizeof(F.rx_vh));
+		nb = le16toh(F.rx_vh.num_buffers);
 		FZ_ASSERT(nb >= 1 && (nb == 1 || (F.features & BIT(VIRTIO_NET_F_MRG_RXBUF))));
 		F.rx_left = nb;
-		F.rx_off = 0;
+		F.rx_len = 0;
 		data = buf + HDR;
 	}
-	F.rx_left--;
 	dlen = len - (uint32_t)(data - buf);
-	if (F.rx_off < RTE_ETHER_ADDR_LEN)
-		skip = RTE_MIN(RTE_ETHER_ADDR_LEN - F.rx_off, dlen);
-	FZ_ASSERT(F.rx_off + dlen <= 65535);
-	FZ_ASSERT(!memcmp(data + skip, pattern + F.rx_off + skip, dlen - skip));
-	F.rx_off += dlen;
+	FZ_ASSERT(F.rx_len + dlen <= sizeof(F.rx_pkt));
+	memcpy(F.rx_pkt + F.rx_len, data, dlen);
+	F.rx_len += dlen;
+	if (!--F.rx_left)
+		rx_verify();
 }
 
 static void reap(int q)
@@ -885,13 +935,104 @@ static struct rte_mbuf *make_rx_pkt(struct in *in)
 	return head;
 }
 
-static void enqueue(struct in *in)
+/*
+ * A TCP flow's segments in a row, the kind receive coalescing merges:
+ * IPv4 (DF, no options) or IPv6, ACK, timestamps or not, payload the
+ * pattern from the sequence number on (rx_verify).  Per segment the input
+ * may leave a hole before it, add flags, shorten it, break its IPv4 header
+ * checksum, or leave its TCP checksum wrong without the port vouching.
+ */
+static uint16_t make_train(struct in *in, struct rte_mbuf **pkts, uint16_t max)
+{
+	uint8_t f = u8(in);
+	bool v6 = f & 1;
+	uint32_t l4 = RTE_ETHER_HDR_LEN + (v6 ? 40 : 20), thl = f & 2 ? 32 : 20, hl = l4 + thl;
+	uint16_t want = (uint16_t)(1 + u8(in) % max), mss = (uint16_t)(1 + u16(in) % 1460), n = 0;
+	uint32_t off = 0;
+
+	while (n < want) {
+		uint8_t mut = u8(in);
+		uint32_t pay = mut & 4 ? 1u + u8(in) % mss : mss;
+		struct rte_mbuf *m;
+		uint8_t *p;
+
+		if (mut & 1)
+			off += 1 + u8(in) * 8u;
+		if (off + pay > 60000)
+			break;
+		m = rte_pktmbuf_alloc(src_mp);
+		if (!m)
+			break;
+		p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hl + pay));
+		memset(p, 0, hl);
+		memset(p, 0x02, 12);
+		p[11] = 0x01;
+		p[12] = v6 ? 0x86 : 0x08;
+		p[13] = v6 ? 0xdd : 0x00;
+		if (v6) {
+			struct rte_ipv6_hdr *ip = (void *)(p + RTE_ETHER_HDR_LEN);
+
+			ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+			ip->payload_len = rte_cpu_to_be_16((uint16_t)(thl + pay));
+			ip->proto = IPPROTO_TCP;
+			ip->hop_limits = 64;
+			ip->src_addr[15] = 1;
+			ip->dst_addr[15] = 2;
+		} else {
+			struct rte_ipv4_hdr *ip = (void *)(p + RTE_ETHER_HDR_LEN);
+
+			ip->version_ihl = 0x45;
+			ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + thl + pay));
+			ip->packet_id = rte_cpu_to_be_16(n);
+			ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+			ip->time_to_live = 64;
+			ip->next_proto_id = IPPROTO_TCP;
+			ip->src_addr = rte_cpu_to_be_32(0x0a000002);
+			ip->dst_addr = rte_cpu_to_be_32(0x0a000001);
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			if (mut & 0x10)
+				ip->hdr_checksum ^= 1;
+		}
+		struct rte_tcp_hdr *th = (void *)(p + l4);
+
+		th->src_port = rte_cpu_to_be_16(5201);
+		th->dst_port = rte_cpu_to_be_16(40000);
+		th->sent_seq = rte_cpu_to_be_32(TRAIN_SEQ + off);
+		th->recv_ack = rte_cpu_to_be_32(77);
+		th->data_off = (uint8_t)((thl / 4) << 4);
+		th->tcp_flags = (uint8_t)(RTE_TCP_ACK_FLAG | (mut & 2 ? u8(in) & 0x3f : 0));
+		th->rx_win = rte_cpu_to_be_16(512);
+		if (thl > 20) {
+			/* NOP NOP timestamps */
+			p[l4 + 20] = 1;
+			p[l4 + 21] = 1;
+			p[l4 + 22] = 8;
+			p[l4 + 23] = 10;
+		}
+		memcpy(p + hl, pattern + off, pay);
+		if (!(mut & 8))
+			m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		else if (mut & 0x20)
+			/* no word from the port, but a right checksum */
+			th->cksum = v6 ? rte_ipv6_udptcp_cksum((void *)(p + RTE_ETHER_HDR_LEN), th)
+				       : rte_ipv4_udptcp_cksum((void *)(p + RTE_ETHER_HDR_LEN), th);
+		pkts[n++] = m;
+		off += pay;
+	}
+	return n;
+}
+
+static void enqueue(struct in *in, uint8_t flags)
 {
 	struct rte_mbuf *pkts[32];
 	uint8_t b = u8(in);
 	uint16_t n = 0, want = b == 0xff ? 0 : 1 + b % 32, done;
 
-	while (n < want) {
+	/* bit 1: no receive coalescing from this burst on */
+	vdn_net_set_gro(F.dev, !(flags & 2));
+	if (flags & 1 && want)
+		n = make_train(in, pkts, want);
+	while (n < want && !(flags & 1)) {
 		struct rte_mbuf *m = make_rx_pkt(in);
 
 		if (!m)
@@ -1019,7 +1160,7 @@ static void run(struct in *in)
 			break;
 		}
 		case 6:
-			enqueue(in);
+			enqueue(in, fl);
 			break;
 		case 7:
 			reap(0);
@@ -1087,10 +1228,10 @@ static void run(struct in *in)
 	if (trace)
 		fprintf(stderr, "end: tx %" PRIu64 " (%" PRIu64 " gso segments), rx %" PRIu64
 			", bad chains %" PRIu64 ", bad hdr %" PRIu64 ", no mbuf %" PRIu64
-			", too big %" PRIu64 ", broken %" PRIu64 "\n",
+			", too big %" PRIu64 ", broken %" PRIu64 ", gro %" PRIu64 "/%" PRIu64 "\n",
 			st.tx_packets, st.gso_segs, st.rx_packets, st.drop[VDN_NET_DROP_BAD_CHAIN],
 			st.drop[VDN_NET_DROP_BAD_HDR], st.drop[VDN_NET_DROP_NO_MBUF],
-			st.drop[VDN_NET_DROP_TOO_BIG], st.vq_broken);
+			st.drop[VDN_NET_DROP_TOO_BIG], st.vq_broken, st.gro_frames, st.gro_segs);
 	FZ_ASSERT(st.tx_packets == F.deq_total);
 	FZ_ASSERT(st.rx_packets == F.enq_total);
 	FZ_ASSERT(vdn_net_destroy(F.dev) == 0);

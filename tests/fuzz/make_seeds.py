@@ -285,7 +285,13 @@ def deq(n, pool=BIG, hold=False):
 
 
 def rx(bufs, shape=0, how=150):
-    return op(RX_POST) + [bufs - 1] + [shape, how] * bufs
+    """post RX buffers, 8 at most per op"""
+    out = []
+    while bufs > 0:
+        k = min(bufs, 8)
+        out += op(RX_POST) + [k - 1] + [shape, how] * k
+        bufs -= k
+    return out
 
 
 def enq(n, size=1000):
@@ -324,3 +330,21 @@ put(f'{d}/csum', nd(F_CSUM | F_INDIRECT, csum))
 # destroyed with segments and copied chains still waiting in the device
 put(f'{d}/destroy-backlog', nd(tso_feat | F_PACKED, tso(False, 300, 100) + many(3) + deq(2) +
                                tso(True, 5000, 1000) + op(RESET, 2)))
+
+
+def train(n, mss, v6=False, ts=False, muts=None, gro=True):
+    """enqueue a TCP flow of n segments (make_train); muts: per segment, with
+    the operands its bits ask for (2: the extra TCP flags)"""
+    muts = muts or [0] * n
+    return (op(ENQ, 1 | (0 if gro else 2)) + [n - 1, (1 if v6 else 0) | (2 if ts else 0), n - 1] +
+            list(struct.pack('<H', mss - 1)) + muts)
+
+
+# receive coalescing into GUEST_TSO frames, into big and into merged buffers;
+# a run broken by a PSH+FIN segment and by one with a bad checksum
+gro_feat = F_MRG | F_GCSUM | F_GTSO4 | F_GTSO6
+coal = (rx(4, how=220) + train(20, 1448) + op(REAP) + rx(8, how=220) +
+        train(8, 1000, v6=True, ts=True, muts=[0, 0, 0, 2, 0x09, 8, 0, 0, 0]) + op(REAP) +
+        rx(40, how=150) + train(16, 1448, ts=True) + op(REAP) + train(4, 500, gro=False))
+put(f'{d}/gro-split', nd(gro_feat, coal, rx=0x37))
+put(f'{d}/gro-packed', nd(gro_feat | F_PACKED | F_IN_ORDER | MAP_4K, coal, rx=0x27))
