@@ -348,3 +348,7 @@ coal = (rx(4, how=220) + train(20, 1448) + op(REAP) + rx(8, how=220) +
         rx(40, how=150) + train(16, 1448, ts=True) + op(REAP) + train(4, 500, gro=False))
 put(f'{d}/gro-split', nd(gro_feat, coal, rx=0x37))
 put(f'{d}/gro-packed', nd(gro_feat | F_PACKED | F_IN_ORDER | MAP_4K, coal, rx=0x27))
+# a batch led by a TSO frame that fills the burst, then a frame in two
+# descriptors the batch leaves to the general path (must wait in the ring)
+put(f'{d}/batch-then-cut', nd(tso_feat, tso(False, 1900, 100) + tso(False, 300, 100) + many(16) +
+                              tso(False, 6400, 100, shape=1) + [40] + deq(19) + deq(64) + deq(64)))
