@@ -10,6 +10,7 @@
 #include <rte_byteorder.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
 #include "net_datapath.h"
@@ -119,6 +120,19 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 			if ((why = reject_packet(q, heads, nb)))
 				return why;
 			continue;
+		}
+		if (!g && nb == 0 && c->n_in == 1 && c->in_len >= need && m->nb_segs == 1) {
+			/* the common case, one buffer for a one-segment packet:
+			 * header and data written in place, no iov walk */
+			struct virtio_net_hdr_v1 h1;
+			uint8_t *dst = c->iov[0].base;
+
+			vdn_net_hdr_from_mbuf(m, &h1, dev->guest_csum);
+			h1.num_buffers = rte_cpu_to_le_16(1);
+			memcpy(dst, &h1, sizeof(h1));
+			rte_memcpy(dst + VDN_NET_HDR_LEN, rte_pktmbuf_mtod(m, const void *), m->data_len);
+			vdn_vq_push(r, c->head, need);
+			return 0;
 		}
 		uint32_t room = c->in_len, at = 0;
 
