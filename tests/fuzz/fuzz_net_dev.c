@@ -172,7 +172,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 						   RTE_PKTMBUF_HEADROOM + 128, SOCKET_ID_ANY);
 	fz_net_src_mp = rte_pktmbuf_pool_create("fz_src", SRC_N, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					 SOCKET_ID_ANY);
-	FZ_ASSERT(fz_net_pools[POOL_BIG] && fz_net_pools[POOL_FEW] && fz_net_pools[POOL_TINY] && fz_net_src_mp);
+	FZ_ASSERT(fz_net_pools[POOL_BIG] && fz_net_pools[POOL_FEW] && fz_net_pools[POOL_TINY] &&
+		  fz_net_src_mp);
 	FZ_ASSERT(arena_init(&fz_net.a) == 0);
 	fz_net_trace = getenv("FZ_NET_DEV_TRACE") != NULL;
 	for (size_t i = 0; i < sizeof(fz_net_pattern); i++)
@@ -466,7 +467,8 @@ static void set_mtu(struct in *in)
 static void run(struct in *in)
 {
 	static struct rte_mempool **pool_pick[4] = {
-		&fz_net_pools[POOL_BIG], &fz_net_pools[POOL_FEW], &fz_net_pools[POOL_TINY], &fz_net_pools[POOL_FEW],
+		&fz_net_pools[POOL_BIG], &fz_net_pools[POOL_FEW],
+		&fz_net_pools[POOL_TINY], &fz_net_pools[POOL_FEW],
 	};
 	struct vdn_net_opts o = {
 		.sz = sizeof(o),

@@ -139,7 +139,8 @@ static void check_tso(const struct rte_mbuf *m, const uint8_t *p)
 		FZ_ASSERT((int64_t)seq > fz_net.last_seq);
 		FZ_ASSERT(!fz_net.tso_left);
 		fz_net.last_seq = seq;
-		fz_net.tso_left = (uint16_t)((fz_net.tso[seq].pay + fz_net.tso[seq].mss - 1) / fz_net.tso[seq].mss);
+		fz_net.tso_left = (uint16_t)((fz_net.tso[seq].pay + fz_net.tso[seq].mss - 1) /
+					     fz_net.tso[seq].mss);
 		fz_net.tso_next = 0;
 	}
 	if (fz_net_trace)
@@ -152,7 +153,8 @@ static void check_tso(const struct rte_mbuf *m, const uint8_t *p)
 							     fz_net.tso[seq].pay - off));
 	memcpy(&tcp_seq, p + fz_net.tso[seq].l4 + 4, 4);
 	FZ_ASSERT(rte_be_to_cpu_32(tcp_seq) == fz_net.tso[seq].tcp_seq + off);
-	FZ_ASSERT(!memcmp(p + fz_net.tso[seq].hdr_len, fz_net_pattern + off, m->pkt_len - fz_net.tso[seq].hdr_len));
+	FZ_ASSERT(!memcmp(p + fz_net.tso[seq].hdr_len, fz_net_pattern + off,
+			  m->pkt_len - fz_net.tso[seq].hdr_len));
 }
 
 /* A marked frame (post_many) comes out as it went in, after the ones

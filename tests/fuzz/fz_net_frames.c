@@ -90,7 +90,8 @@ uint32_t fz_net_build_tcp(struct in *in, bool v6, bool gso)
 	th->data_off = (uint8_t)((thl / 4) << 4);
 	th->tcp_flags = (uint8_t)(RTE_TCP_ACK_FLAG | (u8(in) & 0xbf));
 	th->rx_win = rte_cpu_to_be_16(512);
-	th->cksum = v6 ? rte_ipv6_phdr_cksum((void *)(p + l3), 0) : rte_ipv4_phdr_cksum((void *)(p + l3), 0);
+	th->cksum = v6 ? rte_ipv6_phdr_cksum((void *)(p + l3), 0)
+		       : rte_ipv4_phdr_cksum((void *)(p + l3), 0);
 	memcpy(p + l4 + thl, fz_net_pattern, pay);
 	if (gso) {
 		vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
