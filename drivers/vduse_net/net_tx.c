@@ -523,6 +523,11 @@ uint16_t vdn_net_dequeue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 
 		if (end == BATCH_STOP)
 			break;
+		/* the chain the batch stopped at waits in the ring while the
+		 * batch's packets fill the burst or wait: q->ovf has room for
+		 * what tx_general() emits only when nothing waits */
+		if (end == BATCH_GENERAL && (o.cnt == n || backlog(q)))
+			break;
 		if (end == BATCH_GENERAL && !tx_general(dev, q, &o, &c))
 			break;
 	}

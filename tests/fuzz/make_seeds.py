@@ -244,3 +244,111 @@ put(f'{d}/v6-run-chained', gro(5, h6, [1000] * 5, [FIX] * 5, chunk=7))
 put(f'{d}/v4-poked', gro(4, h4, [1448] * 4, [FIX] * 2 + [FIX | 128] + [FIX], pokes={2: (9, 0x40)}))
 put(f'{d}/v4-port-good', gro(4, h4, [1448] * 4, [FIX & ~8 | 16] * 4))
 put(f'{d}/v4-hole', gro(4, h4, [1448] * 4, [FIX, FIX, FIX & ~2, FIX]))
+
+# --- net_dev: ring config, MTU, ops (fuzz_net_dev.c) ------------------------
+F_MRG, F_CSUM, F_TSO4, F_TSO6, F_GCSUM, F_GTSO4, F_GTSO6, F_PACKED, F_IN_ORDER, \
+    F_EVENT_IDX, F_INDIRECT = (1 << i for i in range(11))
+(TX_RAW, TX_RAW2, TX_TSO, RX_POST, DEQ, DEQ2, ENQ, REAP, CORRUPT, RESET, DRV_OK, RELEASE,
+ MTU, EVENTS, TX_CSUM, TX_MANY) = range(16)
+BIG, FEW, TINY = 0, 1, 2  # dequeue pools (op flags, bit 2: hold the packets)
+
+
+MAP_512, MAP_4K, MAP_32K = (i << 14 for i in range(1, 4))  # driver memory in pieces
+
+
+def nd_cfg(feat, rx=7, tx=7):
+    """features (+ MAP_*), then per ring: log2(num) - 1 (low 3 bits), bit 3
+    packed num - 1, high nibble the start position / 17"""
+    return struct.pack('<HBB', feat, rx, tx)
+
+
+def nd(feat, ops, rx=7, tx=7, mtu=1500):
+    return nd_cfg(feat, rx, tx) + struct.pack('<H', mtu - 68) + bytes(ops)
+
+
+def op(o, fl=0):
+    return [o | fl << 4]
+
+
+def tso(v6, pay, mss, shape=0, f=0):
+    """a well-formed TSO frame; f: VLANs (f % 3), TCP options (f >> 2) % 11 words"""
+    return (op(TX_TSO, 1 if v6 else 0) + [f] + list(struct.pack('<HHB', pay - 1, mss - 1, 2)) +
+            list(struct.pack('<I', 1000)) + [0x10, shape])
+
+
+def many(k, flen=60):
+    return op(TX_MANY) + [k - 1, flen - 60]
+
+
+def deq(n, pool=BIG, hold=False):
+    return op(DEQ, pool | (4 if hold else 0)) + [n - 1]
+
+
+def rx(bufs, shape=0, how=150):
+    """post RX buffers, 8 at most per op"""
+    out = []
+    while bufs > 0:
+        k = min(bufs, 8)
+        out += op(RX_POST) + [k - 1] + [shape, how] * k
+        bufs -= k
+    return out
+
+
+def enq(n, size=1000):
+    return op(ENQ) + [n - 1] + ([1] + list(struct.pack('<H', size - 60)) + [2]) * n
+
+
+d = os.path.join(HERE, 'corpus', 'net_dev')
+tso_feat = F_CSUM | F_TSO4 | F_TSO6 | F_MRG
+# a small TSO frame batched with common chains, its segments crowding them
+# out of 2-packet bursts (q->ovf), then a super-frame behind another's
+backlog = (tso(False, 300, 100) + many(3) + deq(2) + deq(2) + deq(64) +
+           tso(False, 300, 100) + tso(True, 200, 100, f=5) + many(1) + deq(2) + deq(8) +
+           tso(False, 20000, 1400, shape=1) + [128] + deq(4, TINY) + deq(3, FEW, hold=True) +
+           deq(5, FEW) + op(RELEASE) + deq(64))
+put(f'{d}/tso-backlog-split', nd(tso_feat, backlog))
+put(f'{d}/tso-backlog-packed', nd(tso_feat | F_PACKED, backlog, rx=0x0f, tx=0x5f))
+put(f'{d}/tso-backlog-packed-inorder', nd(tso_feat | F_PACKED | F_IN_ORDER, backlog, tx=0x34))
+put(f'{d}/tso-backlog-split-inorder', nd(tso_feat | F_IN_ORDER | F_INDIRECT | MAP_4K, backlog,
+                                          tx=0xf3))
+# both directions on a small packed ring that wraps, mergeable RX buffers
+both = (rx(8, how=40) + enq(4, 300) + many(20) + deq(16) + rx(8) + enq(8, 1400) +
+        op(REAP) + many(12, 200) + deq(64) + enq(2, 9000) + op(EVENTS) + [2, 0, 1, 0])
+put(f'{d}/both-packed', nd(F_MRG | F_PACKED | F_EVENT_IDX | F_GCSUM | MAP_512, both, rx=0x23,
+                           tx=0x43))
+put(f'{d}/both-split', nd(F_MRG | F_EVENT_IDX, both, rx=0x13, tx=0xf2))
+# a corrupt avail index on TX, a reset onto other rings, the frames after it
+broken = (many(5) + deq(2) + op(CORRUPT) + [7, 0] + deq(8) + op(CORRUPT, 2) + deq(8) +
+          op(RESET, 1) + list(nd_cfg(tso_feat | F_PACKED, 0x12, 0x05)) + many(4) +
+          tso(False, 3000, 500) + deq(3) + op(RESET) + list(nd_cfg(F_CSUM, 3, 3)) +
+          many(2) + op(DRV_OK) + deq(64))
+put(f'{d}/corrupt-reset', nd(tso_feat, broken))
+# checksum-only frames (NEEDS_CSUM, no GSO), some over several descriptors
+csum = (op(TX_CSUM) + [0, 0xe8, 3, 2, 0, 0, 0, 0, 0x18, 0] +
+        op(TX_CSUM, 1) + [6, 100, 0, 2, 0, 0, 0, 0, 0x18, 1, 100] + deq(4, TINY) + deq(64))
+put(f'{d}/csum', nd(F_CSUM | F_INDIRECT, csum))
+# destroyed with segments and copied chains still waiting in the device
+put(f'{d}/destroy-backlog', nd(tso_feat | F_PACKED, tso(False, 300, 100) + many(3) + deq(2) +
+                               tso(True, 5000, 1000) + op(RESET, 2)))
+
+
+def train(n, mss, v6=False, ts=False, muts=None, gro=True):
+    """enqueue a TCP flow of n segments (make_train); muts: per segment, with
+    the operands its bits ask for (2: the extra TCP flags)"""
+    muts = muts or [0] * n
+    return (op(ENQ, 1 | (0 if gro else 2)) + [n - 1, (1 if v6 else 0) | (2 if ts else 0), n - 1] +
+            list(struct.pack('<H', mss - 1)) + muts)
+
+
+# receive coalescing into GUEST_TSO frames, into big and into merged buffers;
+# a run broken by a PSH+FIN segment and by one with a bad checksum
+gro_feat = F_MRG | F_GCSUM | F_GTSO4 | F_GTSO6
+coal = (rx(4, how=220) + train(20, 1448) + op(REAP) + rx(8, how=220) +
+        train(8, 1000, v6=True, ts=True, muts=[0, 0, 0, 2, 0x09, 8, 0, 0, 0]) + op(REAP) +
+        rx(40, how=150) + train(16, 1448, ts=True) + op(REAP) + train(4, 500, gro=False))
+put(f'{d}/gro-split', nd(gro_feat, coal, rx=0x37))
+put(f'{d}/gro-packed', nd(gro_feat | F_PACKED | F_IN_ORDER | MAP_4K, coal, rx=0x27))
+# a batch led by a TSO frame that fills the burst, then a frame in two
+# descriptors the batch leaves to the general path (must wait in the ring)
+put(f'{d}/batch-then-cut', nd(tso_feat, tso(False, 1900, 100) + tso(False, 300, 100) + many(16) +
+                              tso(False, 6400, 100, shape=1) + [40] + deq(19) + deq(64) + deq(64)))

@@ -666,6 +666,87 @@ static void run_cut(bool packed)
 	arena_fini(&t.a);
 }
 
+/*
+ * A batch whose first chain is a TSO frame filling the burst with its
+ * segments, so the chains batched behind it wait in the device, and whose
+ * last pop is a frame in two descriptors the batch leaves to the general
+ * path: that frame must wait in the ring, not be cut into a backlog that is
+ * not empty (which has room for one frame's segments only when nothing else
+ * waits).  Everything comes out once, in order, whole.
+ */
+static void run_batch_then_cut(bool packed)
+{
+	static struct tp t;
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	struct vdn_net_q_stats st;
+	struct rte_mbuf *pkts[64];
+	unsigned int free0 = rte_mempool_avail_count(mp), nused = 0, got;
+	uint32_t id, len;
+	uint16_t k;
+
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.packed = packed;
+	t.features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_CSUM) |
+		     (1ULL << VIRTIO_NET_F_HOST_TSO4) | (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
+	if (packed)
+		CHECK_EQ(pdrv_init(&t.pk[1], &t.a, 64, 0, true), 0);
+	else
+		CHECK_EQ(drv_init(&t.split[1], &t.a, 64, 0), 0);
+	t.ready[1] = true;
+	base_opts(&o);
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev)
+		return;
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+
+	CHECK(post_tso(&t, 19) >= 0); /* one buffer: batched, fills the burst */
+	CHECK(post_tso(&t, 3) >= 0);  /* batched, waits uncut */
+	for (int i = 0; i < 16; i++)
+		CHECK(post_tx(&t, (uint8_t)(10 + i), HDR + 60) >= 0);
+	CHECK(post_tso_mss(&t, 64, 100, 2) >= 0); /* 64 segments, 2 descriptors */
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 19), 19);
+	for (k = 0; k < 19; k++)
+		CHECK(is_segment(pkts[k], k));
+	rte_pktmbuf_free_bulk(pkts, 19);
+	got = vdn_net_dequeue_burst(dev, 0, mp, pkts, 64);
+	CHECK_EQ(got, 64);
+	if (got == 64) {
+		for (k = 0; k < 3; k++)
+			CHECK(is_segment(pkts[k], k));
+		for (k = 0; k < 16; k++)
+			CHECK(is_frame(pkts[3 + k], (uint8_t)(10 + k)));
+		for (k = 0; k < 45; k++)
+			CHECK(is_segment(pkts[19 + k], k));
+	}
+	rte_pktmbuf_free_bulk(pkts, got);
+	got = vdn_net_dequeue_burst(dev, 0, mp, pkts, 64);
+	CHECK_EQ(got, 19);
+	for (k = 0; k < 19 && k < got; k++)
+		CHECK(is_segment(pkts[k], (uint16_t)(45 + k)));
+	rte_pktmbuf_free_bulk(pkts, got);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 64), 0);
+	while (nused < 32 && used(&t, 1, &id, &len))
+		nused++;
+	CHECK_EQ(nused, 19);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.tx_packets, 102);
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	CHECK_EQ(rte_mempool_avail_count(mp), free0);
+	arena_fini(&t.a);
+}
+
+static void test_batch_then_cut_split(void)
+{
+	run_batch_then_cut(false);
+}
+
+static void test_batch_then_cut_packed(void)
+{
+	run_batch_then_cut(true);
+}
+
 static void test_cut_split(void)
 {
 	run_cut(false);
@@ -1013,6 +1094,8 @@ int main(void)
 	RUN(test_broken_queue);
 	RUN(test_backlog_split);
 	RUN(test_backlog_packed);
+	RUN(test_batch_then_cut_split);
+	RUN(test_batch_then_cut_packed);
 	RUN(test_cut_split);
 	RUN(test_cut_packed);
 	RUN(test_in_order_split);
