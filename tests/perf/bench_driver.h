@@ -55,7 +55,14 @@ struct bench_drv {
 	bool in_order;
 	uint16_t ord_head, ord_n;
 	uint16_t ord[BENCH_MAX_NUM];
+	/* The device cannot stamp sequence numbers (DPDK's vhost fed by its
+	 * null port, vu_bench): RX buffers go out holding BENCH_RX_MARK,
+	 * which the device's copy must overwrite, and must come back with
+	 * the right length and num_buffers 1 (no sequence check). */
+	bool rx_mark;
 };
+
+#define BENCH_RX_MARK 0x5a17c0de5a17c0deull
 
 /* Carve rings and num buffers out of m (zeroed), driver state ready. */
 int bench_drv_init(struct bench_drv *d, struct bench_mem *m, bool packed, bool rx, uint16_t num,
