@@ -142,7 +142,7 @@ if [ -n "$ourdrv" ]; then
 	read -r pk by < <(awk -v key="$key-packets:" '
 		/NIC statistics for port/ { p = $6 }
 		p == 0 && $1 == key { pk = $2; by = $6 }
-		END { print pk + 0, by + 0 }' "$tmp/dev.log")
+		END { if (pk == "") pk = by = 0; print pk, by }' "$tmp/dev.log")
 	vh=$(total "$tmp/dev.log" 0 "$key")
 	fwd=$vh
 	[ "$dir" = tx ] && fwd=$(total "$tmp/dev.log" 1 TX)

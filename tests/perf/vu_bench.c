@@ -191,7 +191,7 @@ static bool dropped(const struct vu_front *f)
 {
 	struct pollfd p = { .fd = f->sock, .events = POLLIN };
 
-	return poll(&p, 1, 0) != 0;
+	return poll(&p, 1, 0) > 0;
 }
 
 static int usage(void)
@@ -356,7 +356,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	rc = vu_front_connect(&f, o.sock);
+	/* the backend creates its socket before it listens on it: a refused
+	 * connection may just be early */
+	for (int i = 0; i < 200; i++) {
+		rc = vu_front_connect(&f, o.sock);
+		if (rc != -ECONNREFUSED && rc != -ENOENT)
+			break;
+		sleep_s(0.05);
+	}
 	if (rc == 0)
 		rc = front_setup(&f, &r, memfd, memsz, efd);
 	if (rc < 0) {
