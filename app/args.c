@@ -14,7 +14,9 @@ void vdnet_usage(const char *prog)
 {
 	printf("usage: %s [EAL options] -- --device name=NAME,port=PORT[,mac=MAC][,mtu=N][,queues=N]\n"
 	       "                 [,bus=virtio|vhost|none][,netns=NS][,ifname=IF][,packed=on|off]\n"
-	       "                 [,in_order=on|off][,reattach=auto|never] (repeatable)\n"
+	       "                 [,in_order=on|off][,gro=on|off][,reattach=auto|never]\n"
+	       "                 [,lcores=LIST]\n"
+	       "                 (repeatable)\n"
 	       "                 [--stats-period SEC] [--idle-sleep USEC] [--socket PATH]\n"
 	       "                 [-i|--interactive] [--cmdfile FILE]\n"
 	       "       %s --connect PATH COMMAND...   (send one command to a running vdnet)\n"
@@ -31,8 +33,13 @@ void vdnet_usage(const char *prog)
 	       "           take them, like the kernel's virtio_net, then always do)\n"
 	       "  in_order on: offer VIRTIO_F_IN_ORDER (default off): buffers are used\n"
 	       "           in the order they were made available\n"
+	       "  gro      off: do not coalesce TCP segments into TSO frames towards the\n"
+	       "           driver (default on, when it negotiated GUEST_TSO4/6)\n"
 	       "  reattach auto: if a vdnet that died left the device behind, take it over\n"
 	       "           (its netdev stays); never: remove such a device, create anew\n"
+	       "  lcores   the worker lcore of each queue pair, in pair order, EAL-style\n"
+	       "           (2,1 or 2-3 or 2-3,6): one per pair, not the main lcore\n"
+	       "           (default: the first free worker lcores)\n"
 	       "  --stats-period SEC   print per-queue counters and rates every SEC seconds\n"
 	       "  --idle-sleep USEC    sleep this long when a datapath lcore finds no work\n"
 	       "                       (default 0: busy-poll; small values save CPU in VMs)\n"
@@ -119,20 +126,32 @@ static int set_key(struct vdnet_dev_conf *d, const char *k, const char *v, char 
 		if (strcmp(v, "on") && strcmp(v, "off"))
 			return BAD("in_order '%s': want on or off", v);
 		d->in_order = !strcmp(v, "on");
+	} else if (!strcmp(k, "gro")) {
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return BAD("gro '%s': want on or off", v);
+		d->no_gro = !strcmp(v, "off");
 	} else if (!strcmp(k, "reattach")) {
 		if (strcmp(v, "auto") && strcmp(v, "never"))
 			return BAD("reattach '%s': want auto or never", v);
 		d->reattach = !strcmp(v, "never") ? VDNET_REATTACH_NEVER : VDNET_REATTACH_AUTO;
 	} else {
 		return BAD("unknown key '%s' (known: name, port, mac, mtu, queues, bus, netns, ifname, "
-			   "packed, in_order, reattach)", k);
+			   "packed, in_order, gro, reattach, lcores)", k);
 	}
 	return 0;
 }
 
+_Static_assert(VDNET_LCORES_MAX == VDN_NET_MAX_QUEUE_PAIRS, "one lcore per queue pair");
+
+/*
+ * Keys are split at commas, and so is an lcore list: "lcores=2,1,queues=2"
+ * is lcores=2,1 and queues=2.  Items without '=' right after lcores= carry
+ * on its list (anywhere else they are an error).
+ */
 int vdnet_parse_device(const char *spec, struct vdnet_dev_conf *d, char *err, size_t errlen)
 {
-	char buf[512], *save = NULL, *kv;
+	char buf[512], lcores[512] = "", *save = NULL, *kv;
+	bool in_lcores = false, has_lcores = false;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
@@ -143,9 +162,21 @@ int vdnet_parse_device(const char *spec, struct vdnet_dev_conf *d, char *err, si
 	for (kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
 
+		if (!eq && in_lcores) {
+			size_t n = strlen(lcores);
+
+			snprintf(lcores + n, sizeof(lcores) - n, ",%s", kv);
+			continue;
+		}
 		if (!eq)
 			return BAD("'%s' is not key=value", kv);
 		*eq = '\0';
+		in_lcores = !strcmp(kv, "lcores");
+		if (in_lcores) {
+			has_lcores = true;
+			snprintf(lcores, sizeof(lcores), "%s", eq + 1);
+			continue;
+		}
 		rc = set_key(d, kv, eq + 1, err, errlen);
 		if (rc)
 			return rc;
@@ -156,6 +187,13 @@ int vdnet_parse_device(const char *spec, struct vdnet_dev_conf *d, char *err, si
 		return BAD("port= is required");
 	if ((d->netns[0] || d->ifname[0]) && d->bus != VDN_VDPA_BUS_VIRTIO)
 		return BAD("netns=/ifname= need bus=virtio (there is no netdev otherwise)");
+	if (has_lcores) {
+		rc = vdnet_lcores_parse(lcores, RTE_MAX_LCORE, &d->lcores, err, errlen);
+		if (!rc)
+			rc = vdnet_lcores_match(&d->lcores, d->queues ? d->queues : 1, err, errlen);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 

@@ -79,7 +79,10 @@ static int cmd_add_device(struct vdnet_cmd_ctx *c, int argc, char **argv)
 				      VDNET_MAX_DEVICES);
 	/* the count is known only once the kernel took or refused MQ: the rest
 	 * is checked after creation, this saves the kernel a device in vain */
-	if (!vdnet_fwd_free_lcores())
+	if (conf.lcores.n &&
+	    vdnet_fwd_check_map(&conf, conf.queues ? conf.queues : 1, why, sizeof(why)))
+		return vdnet_cmd_fail(c, "add device %s: %s", conf.name, why);
+	if (!conf.lcores.n && !vdnet_fwd_free_lcores())
 		return vdnet_cmd_fail(c, "add device %s: no free lcore (every worker serves a "
 				      "queue pair; start vdnet with more, e.g. -l 0-N, or del a "
 				      "device)", conf.name);
@@ -128,7 +131,8 @@ static int cmd_del_device(struct vdnet_cmd_ctx *c, int argc, char **argv)
 
 const struct vdnet_cmd vdnet_cmds_dev[] = {
 	{ "add device", "add device SPEC", "a new device at runtime; SPEC as for --device: "
-	  "name=NAME,port=PORT[,mac=MAC][,mtu=N][,queues=N][,bus=B][,netns=NS][,ifname=IF]",
+	  "name=NAME,port=PORT[,mac=MAC][,mtu=N][,queues=N][,bus=B][,netns=NS][,ifname=IF]"
+	  "[,lcores=LIST]",
 	  1, 1, 0, cmd_add_device },
 	{ "del device", "del device NAME", "stop forwarding for a device and remove it (vdpa "
 	  "device, VDUSE device, port)", 1, 1, 0, cmd_del_device },

@@ -42,6 +42,21 @@ static int cmd_set_link(struct vdnet_cmd_ctx *c, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_set_gro(struct vdnet_cmd_ctx *c, int argc, char **argv)
+{
+	struct vdnet_dev *d;
+
+	(void)argc;
+	d = dev_arg(c, argv[0]);
+	if (!d)
+		return -EINVAL;
+	if (strcmp(argv[1], "on") && strcmp(argv[1], "off"))
+		return vdnet_cmd_fail(c, "gro '%s': want on or off", argv[1]);
+	vdn_net_set_gro(d->net, !strcmp(argv[1], "on"));
+	fprintf(c->out, "%s: gro %s\n", argv[0], argv[1]);
+	return 0;
+}
+
 static int cmd_set_mac(struct vdnet_cmd_ctx *c, int argc, char **argv)
 {
 	struct rte_ether_addr mac;
@@ -217,6 +232,8 @@ const struct vdnet_cmd vdnet_cmds_set[] = {
 	  cmd_set_mtu },
 	{ "set queues", "set queues NAME N", "spread host->driver traffic over N queue pairs (at "
 	  "most the driver's active ones)", 2, 2, 0, cmd_set_queues },
+	{ "set gro", "set gro NAME on|off", "coalesce TCP segments into TSO frames towards the "
+	  "driver (when it negotiated GUEST_TSO4/6)", 2, 2, 0, cmd_set_gro },
 	{ "set log", "set log LEVEL [TYPE]", "log level, of every type or those matching TYPE", 1, 2,
 	  0, cmd_set_log },
 };

@@ -203,6 +203,41 @@ static const char *attached(const struct vdnet_dev *d)
 	return d->netdev[0] ? d->netdev : d->vhost_path[0] ? d->vhost_path : "-";
 }
 
+/* "lcores": the lcore of each queue pair (-1: none); "lcores_map": the
+ * lcores= list ("" without one), which may name more than the kernel
+ * granted pairs. */
+static void lcores_json(FILE *f, struct vdnet *v, struct vdnet_dev *d,
+			const struct vdn_net_info *info)
+{
+	char map[96];
+
+	fprintf(f, ", \"lcores\": [");
+	for (uint16_t q = 0; q < info->max_queue_pairs; q++) {
+		int lc = vdnet_fwd_lcore(v, d, q);
+
+		fprintf(f, "%s%d", q ? ", " : "", lc < 0 ? -1 : lc);
+	}
+	vdnet_lcores_format(&d->conf.lcores, map, sizeof(map));
+	fprintf(f, "], \"lcores_map\": ");
+	vdnet_json_str(f, map);
+}
+
+static void lcores_text(FILE *f, struct vdnet *v, struct vdnet_dev *d,
+			const struct vdn_net_info *info)
+{
+	fprintf(f, "  %-20s", "lcores");
+	for (uint16_t q = 0; q < info->max_queue_pairs; q++) {
+		int lc = vdnet_fwd_lcore(v, d, q);
+
+		if (lc < 0)
+			fprintf(f, " qp%u:-", q);
+		else
+			fprintf(f, " qp%u:%d", q, lc);
+	}
+	fprintf(f, " (%s)\n", d->conf.lcores.n ? "as lcores= maps them" :
+		"the first free workers: no lcores=");
+}
+
 static void dev_json(FILE *f, struct vdnet *v, struct vdnet_dev *d, bool full)
 {
 	struct vdn_net_info info;
@@ -239,6 +274,7 @@ static void dev_json(FILE *f, struct vdnet *v, struct vdnet_dev *d, bool full)
 		vdn_net_filter_get(d->net, &fs);
 		fprintf(f, ", \"filter\": ");
 		filter_json(f, &fs);
+		lcores_json(f, v, d, &info);
 	}
 	fprintf(f, "}");
 }
@@ -315,6 +351,7 @@ static int cmd_show_device(struct vdnet_cmd_ctx *c, int argc, char **argv)
 	lim = atomic_load(&d->rx_queues);
 	fprintf(f, "  %-20s %u (set queues: %s%.0u; driver's active pairs: %u)\n", "rx queues",
 		rx_spread(d, &info), lim ? "" : "all", lim, info.active_queue_pairs);
+	lcores_text(f, c->v, d, &info);
 	fprintf(f, "  %-20s %s\n", "control queue",
 		info.cvq ? "yes" : "no (the kernel refused it)");
 	fprintf(f, "  %-20s %s\n", "control channel",
@@ -339,17 +376,19 @@ static void chain_json(FILE *f, const struct vdn_net_q_stats *s)
 	fprintf(f, "}, \"vq_broken\": %" PRIu64, s->vq_broken);
 }
 
-static void counters_json(FILE *f, const struct vdn_net_q_stats *s, const struct vdnet_rates *r)
+static void counters_json(FILE *f, const struct vdn_net_q_stats *s, const struct vdnet_rates *r,
+			  uint64_t handoff)
 {
 	fprintf(f, "\"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64 ", \"tx_packets\": %"
 		PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"rx_pps\": %.0f, \"rx_bps\": %.0f, "
 		"\"tx_pps\": %.0f, \"tx_bps\": %.0f, \"irqs\": %" PRIu64 ", \"sw_csum\": %" PRIu64
-		", \"gso_segs\": %" PRIu64 ", \"drops\": {", s->rx_packets, s->rx_bytes,
-		s->tx_packets, s->tx_bytes, r->rx_pps, r->rx_bps, r->tx_pps, r->tx_bps, s->irqs,
-		s->sw_csum, s->gso_segs);
+		", \"gso_segs\": %" PRIu64 ", \"gro_frames\": %" PRIu64 ", \"gro_segs\": %" PRIu64
+		", \"drops\": {", s->rx_packets, s->rx_bytes, s->tx_packets, s->tx_bytes, r->rx_pps,
+		r->rx_bps, r->tx_pps, r->tx_bps, s->irqs, s->sw_csum, s->gso_segs, s->gro_frames,
+		s->gro_segs);
 	for (int k = 0; k < VDN_NET_DROP__COUNT; k++)
 		fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", vdn_net_drop_str(k), s->drop[k]);
-	fprintf(f, "}");
+	fprintf(f, ", \"%s\": %" PRIu64 "}", VDNET_DROP_HANDOFF, handoff);
 }
 
 static void stats_json(FILE *f, struct vdnet *v, unsigned int i)
@@ -358,6 +397,7 @@ static void stats_json(FILE *f, struct vdnet *v, unsigned int i)
 	struct vdn_net_q_stats s, tot = { 0 };
 	struct vdnet_rates r, rtot = { 0 };
 	struct vdn_net_info info;
+	uint64_t ho, hotot = 0;
 
 	vdn_net_info(d->net, &info);
 	fprintf(f, "{\"name\": ");
@@ -366,8 +406,10 @@ static void stats_json(FILE *f, struct vdnet *v, unsigned int i)
 	for (uint16_t q = 0; q < info.max_queue_pairs; q++) {
 		if (vdnet_stats_get(v, i, q, &s) || vdnet_stats_rates(v, i, q, &r))
 			continue;
+		ho = vdnet_stats_handoff(v, i, q);
+		hotot += ho;
 		fprintf(f, "%s{\"qp\": %u, ", q ? ", " : "", q);
-		counters_json(f, &s, &r);
+		counters_json(f, &s, &r, ho);
 		fprintf(f, ", ");
 		chain_json(f, &s);
 		fprintf(f, "}");
@@ -375,7 +417,7 @@ static void stats_json(FILE *f, struct vdnet *v, unsigned int i)
 		vdnet_rates_add(&rtot, &r);
 	}
 	fprintf(f, "], \"total\": {");
-	counters_json(f, &tot, &rtot);
+	counters_json(f, &tot, &rtot, hotot);
 	fprintf(f, ", ");
 	chain_json(f, &tot);
 	fprintf(f, "}}");
@@ -507,20 +549,21 @@ static int cmd_show_lcores(struct vdnet_cmd_ctx *c, int argc, char **argv)
 	if (c->json)
 		fprintf(c->out, "{\"main\": %u, \"lcores\": [", rte_get_main_lcore());
 	else
-		fprintf(c->out, "%-6s %-16s %-3s %-6s %-6s %s\n", "LCORE", "DEVICE", "QP", "PORT",
-			"LOAD%", "ROLE");
+		fprintf(c->out, "%-6s %-16s %-3s %-6s %-6s %-12s %s\n", "LCORE", "DEVICE", "QP",
+			"PORT", "LOAD%", "HANDOFF-FULL", "ROLE");
 	if (!c->json)
-		fprintf(c->out, "%-6u %-16s %-3s %-6s %-6s %s\n", rte_get_main_lcore(), "-", "-", "-",
-			"-", "main: console, stats");
+		fprintf(c->out, "%-6u %-16s %-3s %-6s %-6s %-12s %s\n", rte_get_main_lcore(), "-",
+			"-", "-", "-", "-", "main: console, stats");
 	RTE_LCORE_FOREACH_WORKER(lc) {
 		struct vdnet_fwd_info *p = &lcore_snap[lc];
 		double load = 0;
-		uint64_t busy, idle;
+		uint64_t busy, idle, ho;
+		unsigned int di;
 
 		if (vdnet_fwd_info(lc, &fi)) {
 			if (!c->json)
-				fprintf(c->out, "%-6u %-16s %-3s %-6s %-6s %s\n", lc, "-", "-", "-",
-					"-", "idle: serves nothing");
+				fprintf(c->out, "%-6u %-16s %-3s %-6s %-6s %-12s %s\n", lc, "-", "-",
+					"-", "-", "-", "idle: serves nothing");
 			continue;
 		}
 		busy = fi.busy_cycles - p->busy_cycles;
@@ -528,16 +571,22 @@ static int cmd_show_lcores(struct vdnet_cmd_ctx *c, int argc, char **argv)
 		if (busy + idle)
 			load = 100.0 * busy / (busy + idle);
 		*p = fi;
+		/* since `clear stats`, as `show stats` counts it */
+		di = vdnet_cmd_dev_index(c->v, fi.dev);
+		ho = vdnet_stats_handoff(c->v, di, fi.qp);
 		if (c->json) {
 			fprintf(c->out, "%s{\"lcore\": %u, \"device\": ", n++ ? ", " : "", lc);
 			vdnet_json_str(c->out, fi.dev->conf.name);
 			fprintf(c->out, ", \"qp\": %u, \"port_id\": %u, \"load_pct\": %.1f, "
-				"\"busy_cycles\": %" PRIu64 ", \"idle_cycles\": %" PRIu64 "}", fi.qp,
-				fi.dev->port_id, load, fi.busy_cycles, fi.idle_cycles);
+				"\"busy_cycles\": %" PRIu64 ", \"idle_cycles\": %" PRIu64 ", "
+				"\"mapped\": %s, \"drops\": {\"%s\": %" PRIu64 "}}", fi.qp,
+				fi.dev->port_id, load, fi.busy_cycles, fi.idle_cycles,
+				fi.dev->conf.lcores.n ? "true" : "false", VDNET_DROP_HANDOFF, ho);
 		} else {
-			fprintf(c->out, "%-6u %-16s %-3u %-6u %-6.1f %s\n", lc, fi.dev->conf.name,
-				fi.qp, fi.dev->port_id, load,
-				atomic_load(&c->v->dp_stopped) ? "datapath (stopped)" : "datapath");
+			fprintf(c->out, "%-6u %-16s %-3u %-6u %-6.1f %-12" PRIu64 " %s%s\n", lc,
+				fi.dev->conf.name, fi.qp, fi.dev->port_id, load, ho,
+				atomic_load(&c->v->dp_stopped) ? "datapath (stopped)" : "datapath",
+				fi.dev->conf.lcores.n ? ", by lcores=" : "");
 		}
 	}
 	if (c->json)

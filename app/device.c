@@ -89,6 +89,7 @@ int vdnet_device_up(struct vdnet *v, struct vdnet_dev *d)
 		.log = vdnet_net_log,
 		.packed = d->conf.packed,
 		.in_order = d->conf.in_order,
+		.no_gro = d->conf.no_gro,
 		.save = vdnet_state_save,
 		.save_opaque = d,
 	};

@@ -305,11 +305,69 @@ static int unassign(unsigned int di)
 	return rc;
 }
 
+/* vdnet_lcores_check()'s view of the running EAL, under fwd_lock. */
+static enum vdnet_lcore_role probe(void *opaque, unsigned int lc, char *who, size_t wholen)
+{
+	const struct fwd_task *t;
+
+	(void)opaque;
+	if (lc >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lc))
+		return VDNET_LCORE_OFF;
+	if (lc == rte_get_main_lcore())
+		return VDNET_LCORE_MAIN;
+	t = atomic_load(&slots[lc].task);
+	if (!t)
+		return VDNET_LCORE_FREE;
+	snprintf(who, wholen, "device %s queue pair %u", t->d->conf.name, t->qp);
+	return VDNET_LCORE_BUSY;
+}
+
+int vdnet_fwd_check_map(const struct vdnet_dev_conf *c, unsigned int pairs, char *err,
+			size_t errlen)
+{
+	int rc;
+
+	pthread_mutex_lock(&fwd_lock);
+	rc = vdnet_lcores_check(&c->lcores, pairs, probe, NULL, err, errlen);
+	pthread_mutex_unlock(&fwd_lock);
+	return rc;
+}
+
+/* The lcore of each of the `pairs` queue pairs of `d` into picked[]:
+ * its lcores= map, or the first free workers. */
+static int pick(const struct vdnet_dev *d, uint16_t pairs, unsigned int *picked)
+{
+	char why[256];
+	unsigned int lc;
+	uint16_t q = 0;
+	int rc;
+
+	if (d->conf.lcores.n) {
+		rc = vdnet_lcores_check(&d->conf.lcores, pairs, probe, NULL, why, sizeof(why));
+		if (rc) {
+			LOG(ERR, "device %s: %s\n", d->conf.name, why);
+			return rc;
+		}
+		for (q = 0; q < pairs; q++)
+			picked[q] = d->conf.lcores.lcore[q];
+		return 0;
+	}
+	RTE_LCORE_FOREACH_WORKER(lc)
+		if (q < pairs && !atomic_load(&slots[lc].task))
+			picked[q++] = lc;
+	if (q < pairs) {
+		LOG(ERR, "device %s: no free lcore: %u queue pair(s) need %u, %u free (give EAL "
+		    "more lcores, e.g. -l 0-N, or del a device)\n", d->conf.name, pairs, pairs, q);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 int vdnet_fwd_add(struct vdnet *v, struct vdnet_dev *d)
 {
-	unsigned int di = (unsigned int)(d - v->dev), lc, picked[VDN_NET_MAX_QUEUE_PAIRS];
+	unsigned int di = (unsigned int)(d - v->dev), picked[VDN_NET_MAX_QUEUE_PAIRS];
 	struct vdn_net_info info;
-	uint16_t q = 0;
+	uint16_t q;
 	int rc = 0;
 
 	if (di >= VDNET_MAX_DEVICES || !d->net)
@@ -321,16 +379,11 @@ int vdnet_fwd_add(struct vdnet *v, struct vdnet_dev *d)
 			rc = -EBUSY;
 			goto out;
 		}
-	RTE_LCORE_FOREACH_WORKER(lc)
-		if (q < info.max_queue_pairs && !atomic_load(&slots[lc].task))
-			picked[q++] = lc;
-	if (q < info.max_queue_pairs) {
-		LOG(ERR, "device %s: no free lcore: %u queue pair(s) need %u, %u free (give EAL "
-		    "more lcores, e.g. -l 0-N, or del a device)\n", d->conf.name,
-		    info.max_queue_pairs, info.max_queue_pairs, q);
-		rc = -ENOSPC;
+	/* the kernel may have given fewer pairs than queues= asked (no MQ):
+	 * those are served by the first lcores of the map */
+	rc = pick(d, info.max_queue_pairs, picked);
+	if (rc)
 		goto out;
-	}
 	/* every pair's hand-off ring exists before any of its lcores runs */
 	for (q = 0; q < info.max_queue_pairs && info.max_queue_pairs > 1; q++) {
 		char name[RTE_RING_NAMESIZE];
@@ -353,8 +406,8 @@ int vdnet_fwd_add(struct vdnet *v, struct vdnet_dev *d)
 		*t = (struct fwd_task){ .v = v, .d = d, .di = di, .qp = q, .lcore = picked[q],
 					.handoff = t->handoff };
 		atomic_store(&slots[picked[q]].task, t);
-		LOG(INFO, "lcore %u serves %s queue pair %u (port %u queue %u)\n", picked[q],
-		    d->conf.name, q, d->port_id, q);
+		LOG(INFO, "lcore %u serves %s queue pair %u (port %u queue %u)%s\n", picked[q],
+		    d->conf.name, q, d->port_id, q, d->conf.lcores.n ? " as lcores= asks" : "");
 	}
 	vdnet_stats_start(v, di);
 out:
@@ -382,13 +435,18 @@ int vdnet_fwd_start(struct vdnet *v)
 	unsigned int lc;
 	int rc;
 
-	for (unsigned int i = 0; i < v->n_dev; i++) {
-		if (!v->dev[i].net)
-			continue;
-		rc = vdnet_fwd_add(v, &v->dev[i]);
-		if (rc)
-			return rc;
-	}
+	/* devices with an lcores= map first: one without must not take the
+	 * lcores a later one asks for */
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned int i = 0; i < v->n_dev; i++) {
+			bool mapped = v->dev[i].conf.lcores.n > 0;
+
+			if (!v->dev[i].net || mapped != (pass == 0))
+				continue;
+			rc = vdnet_fwd_add(v, &v->dev[i]);
+			if (rc)
+				return rc;
+		}
 	/* idle workers too: they take devices added at runtime */
 	RTE_LCORE_FOREACH_WORKER(lc) {
 		rc = rte_eal_remote_launch(fwd_main, v, lc);
@@ -425,10 +483,38 @@ int vdnet_fwd_info(unsigned int lcore, struct vdnet_fwd_info *fi)
 		fi->dev = t->d;
 		fi->qp = t->qp;
 		fi->port_tx_drops = t->port_tx_drops;
+		fi->handoff_drops = t->handoff_drops;
 		fi->busy_cycles = slots[lcore].busy_cycles;
 		fi->idle_cycles = slots[lcore].idle_cycles;
 		rc = 0;
 	}
 	pthread_mutex_unlock(&fwd_lock);
 	return rc;
+}
+
+int vdnet_fwd_lcore(struct vdnet *v, const struct vdnet_dev *d, uint16_t qp)
+{
+	unsigned int di = (unsigned int)(d - v->dev);
+	int lc = -ENOENT;
+
+	if (di >= VDNET_MAX_DEVICES || qp >= VDN_NET_MAX_QUEUE_PAIRS)
+		return -EINVAL;
+	pthread_mutex_lock(&fwd_lock);
+	if (tasks[di][qp].d == d)
+		lc = (int)tasks[di][qp].lcore;
+	pthread_mutex_unlock(&fwd_lock);
+	return lc;
+}
+
+uint64_t vdnet_fwd_handoff_drops(unsigned int di, uint16_t qp)
+{
+	uint64_t n = 0;
+
+	if (di >= VDNET_MAX_DEVICES || qp >= VDN_NET_MAX_QUEUE_PAIRS)
+		return 0;
+	pthread_mutex_lock(&fwd_lock);
+	if (tasks[di][qp].d)
+		n = tasks[di][qp].handoff_drops;
+	pthread_mutex_unlock(&fwd_lock);
+	return n;
 }

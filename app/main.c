@@ -61,15 +61,63 @@ static void on_signal(int sig)
 	atomic_store(&V.quit, true);
 }
 
+/* lcores= of the --devices seen so far, for the probe below */
+struct map_seen {
+	const struct vdnet_conf *c;
+	unsigned int upto; /* devices before this one */
+};
+
+/* Start-up: nothing serves yet, but an earlier --device may map the lcore. */
+static enum vdnet_lcore_role startup_probe(void *opaque, unsigned int lc, char *who,
+					   size_t wholen)
+{
+	const struct map_seen *ms = opaque;
+
+	if (lc >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lc))
+		return VDNET_LCORE_OFF;
+	if (lc == rte_get_main_lcore())
+		return VDNET_LCORE_MAIN;
+	for (unsigned int i = 0; i < ms->upto; i++)
+		for (uint16_t q = 0; q < ms->c->dev[i].lcores.n; q++)
+			if (ms->c->dev[i].lcores.lcore[q] == lc) {
+				snprintf(who, wholen, "device %s queue pair %u (its lcores=)",
+					 ms->c->dev[i].name, q);
+				return VDNET_LCORE_BUSY;
+			}
+	return VDNET_LCORE_FREE;
+}
+
 static int check_lcores(const struct vdnet_conf *c)
 {
-	unsigned int need = 0, have = rte_lcore_count() - 1;
+	unsigned int need = 0, mapped = 0, have = rte_lcore_count() - 1;
+	char why[256];
 
-	for (unsigned int i = 0; i < c->n_dev; i++)
-		need += c->dev[i].queues ? c->dev[i].queues : 1;
-	if (need > have) {
-		fprintf(stderr, "vdnet: not enough lcores: %u queue pair(s) need %u worker lcore(s) "
-			"besides the main one, EAL gave %u (e.g. -l 0-%u)\n", need, need, have, need);
+	for (unsigned int i = 0; i < c->n_dev; i++) {
+		const struct vdnet_dev_conf *d = &c->dev[i];
+		struct map_seen ms = { c, i };
+
+		if (!d->lcores.n) {
+			need += d->queues ? d->queues : 1;
+			continue;
+		}
+		if (vdnet_lcores_check(&d->lcores, d->lcores.n, startup_probe, &ms, why,
+				       sizeof(why))) {
+			fprintf(stderr, "vdnet: --device %s: %s\n", d->name, why);
+			return -EINVAL;
+		}
+		mapped += d->lcores.n;
+	}
+	/* the devices without lcores= take the workers no map names */
+	if (need > have - mapped) {
+		if (mapped)
+			fprintf(stderr, "vdnet: not enough lcores: %u queue pair(s) without lcores= "
+				"need %u worker lcore(s) no lcores= names; EAL gave %u besides the "
+				"main one, lcores= takes %u (e.g. -l 0-%u)\n", need, need, have,
+				mapped, need + mapped);
+		else
+			fprintf(stderr, "vdnet: not enough lcores: %u queue pair(s) need %u worker "
+				"lcore(s) besides the main one, EAL gave %u (e.g. -l 0-%u)\n", need,
+				need, have, need);
 		return -EINVAL;
 	}
 	return 0;

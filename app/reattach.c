@@ -36,6 +36,9 @@ static pthread_mutex_t save_lock = PTHREAD_MUTEX_INITIALIZER;
 #define JOURNAL_WORDS (2 * VDN_NET_MAX_QUEUE_PAIRS + 1)
 #define JOURNAL_SIZE (JOURNAL_WORDS * sizeof(uint64_t))
 
+/* The keys that decide what the kernel sees.  Not lcores=: which lcore
+ * polls a pair is the daemon's business, so a restart may map the pairs
+ * anew (and port=, reattach= likewise stay out). */
 static void spec_of(const struct vdnet_dev_conf *c, char *buf, size_t len)
 {
 	char mac[RTE_ETHER_ADDR_FMT_SIZE] = "auto";

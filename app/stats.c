@@ -47,6 +47,7 @@ void vdnet_stats_start(struct vdnet *v, unsigned int i)
 	if (i >= VDNET_MAX_DEVICES)
 		return;
 	memset(v->stats_base[i], 0, sizeof(v->stats_base[i]));
+	memset(v->handoff_base[i], 0, sizeof(v->handoff_base[i]));
 	memset(win[i], 0, sizeof(win[i]));
 	for (uint16_t q = 0; v->dev[i].net && q < VDN_NET_MAX_QUEUE_PAIRS; q++) {
 		if (vdn_net_qp_stats(v->dev[i].net, q, &st))
@@ -127,6 +128,8 @@ int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net
 	s->irqs -= b->irqs;
 	s->sw_csum -= b->sw_csum;
 	s->gso_segs -= b->gso_segs;
+	s->gro_frames -= b->gro_frames;
+	s->gro_segs -= b->gro_segs;
 	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
 		s->chain_err[r] -= b->chain_err[r];
 	s->vq_broken -= b->vq_broken;
@@ -144,6 +147,8 @@ void vdnet_stats_add(struct vdn_net_q_stats *tot, const struct vdn_net_q_stats *
 	tot->irqs += s->irqs;
 	tot->sw_csum += s->sw_csum;
 	tot->gso_segs += s->gso_segs;
+	tot->gro_frames += s->gro_frames;
+	tot->gro_segs += s->gro_segs;
 	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
 		tot->chain_err[r] += s->chain_err[r];
 	tot->vq_broken += s->vq_broken;
@@ -157,12 +162,26 @@ void vdnet_rates_add(struct vdnet_rates *tot, const struct vdnet_rates *r)
 	tot->tx_bps += r->tx_bps;
 }
 
+uint64_t vdnet_stats_handoff(struct vdnet *v, unsigned int i, uint16_t qp)
+{
+	uint64_t n;
+
+	if (i >= VDNET_MAX_DEVICES || qp >= VDN_NET_MAX_QUEUE_PAIRS)
+		return 0;
+	n = vdnet_fwd_handoff_drops(i, qp);
+	/* a pair whose lcore let go counts nothing any more */
+	return n >= v->handoff_base[i][qp] ? n - v->handoff_base[i][qp] : 0;
+}
+
 void vdnet_stats_clear(struct vdnet *v)
 {
-	for (unsigned int i = 0; i < v->n_dev; i++)
+	for (unsigned int i = 0; i < v->n_dev; i++) {
+		for (uint16_t q = 0; q < VDN_NET_MAX_QUEUE_PAIRS; q++)
+			v->handoff_base[i][q] = vdnet_fwd_handoff_drops(i, q);
 		for (uint16_t q = 0; v->dev[i].net && q < VDN_NET_MAX_QUEUE_PAIRS; q++)
 			if (vdn_net_qp_stats(v->dev[i].net, q, &v->stats_base[i][q]))
 				break;
+	}
 }
 
 static void dev_stats(FILE *f, struct vdnet *v, unsigned int i)
@@ -187,7 +206,9 @@ static void dev_stats(FILE *f, struct vdnet *v, unsigned int i)
 		fprintf(f, "        drops:");
 		for (int k = 0; k < VDN_NET_DROP__COUNT; k++)
 			fprintf(f, " %s=%" PRIu64, vdn_net_drop_str(k), s.drop[k]);
-		fprintf(f, "  sw-csum=%" PRIu64 " gso-segs=%" PRIu64 "\n", s.sw_csum, s.gso_segs);
+		fprintf(f, " %s=%" PRIu64, VDNET_DROP_HANDOFF, vdnet_stats_handoff(v, i, q));
+		fprintf(f, "  sw-csum=%" PRIu64 " gso-segs=%" PRIu64 " gro-frames=%" PRIu64
+			" gro-segs=%" PRIu64 "\n", s.sw_csum, s.gso_segs, s.gro_frames, s.gro_segs);
 		if (s.drop[VDN_NET_DROP_BAD_CHAIN] || s.vq_broken) {
 			fprintf(f, "        bad chains:");
 			for (int e = 0; e < VDN_VRING_E__COUNT; e++)

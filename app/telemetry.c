@@ -3,6 +3,7 @@
  *   /vdnet/devices        names of the devices served
  *   /vdnet/device,NAME    its configuration and state
  *   /vdnet/stats,NAME     its counters and rates, totals and per queue pair
+ *                         (with the pair's lcore)
  *   /vdnet/filter,NAME    the RX filter the driver programmed (CVQ state) */
 #include <errno.h>
 #include <inttypes.h>
@@ -47,7 +48,8 @@ static int tel_device(const char *cmd, const char *params, struct rte_tel_data *
 {
 	struct vdn_net_info info;
 	struct vdnet_dev *dev;
-	char mac[RTE_ETHER_ADDR_FMT_SIZE], port[RTE_ETH_NAME_MAX_LEN] = "";
+	struct rte_tel_data *lcores;
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], port[RTE_ETH_NAME_MAX_LEN] = "", map[96];
 	int rc;
 
 	(void)cmd;
@@ -77,12 +79,25 @@ static int tel_device(const char *cmd, const char *params, struct rte_tel_data *
 	rte_tel_data_add_dict_u64(d, "features_negotiated", info.features_driver);
 	rte_tel_data_add_dict_string(d, "datapath",
 				     atomic_load(&tv->dp_stopped) ? "stopped" : "running");
+	vdnet_lcores_format(&dev->conf.lcores, map, sizeof(map));
+	rte_tel_data_add_dict_string(d, "lcores_map", map);
+	lcores = rte_tel_data_alloc();
+	if (lcores) {
+		rte_tel_data_start_array(lcores, RTE_TEL_INT_VAL);
+		/* the lcore of each queue pair, -1 none */
+		for (uint16_t q = 0; q < info.max_queue_pairs; q++) {
+			int lc = vdnet_fwd_lcore(tv, dev, q);
+
+			rte_tel_data_add_array_int(lcores, lc < 0 ? -1 : lc);
+		}
+		rte_tel_data_add_dict_container(d, "lcores", lcores, 0);
+	}
 	vdnet_cmd_unlock();
 	return 0;
 }
 
 static void add_counters(struct rte_tel_data *d, const struct vdn_net_q_stats *s,
-			 const struct vdnet_rates *r)
+			 const struct vdnet_rates *r, uint64_t handoff)
 {
 	char key[64];
 
@@ -91,6 +106,8 @@ static void add_counters(struct rte_tel_data *d, const struct vdn_net_q_stats *s
 	rte_tel_data_add_dict_u64(d, "tx_pps", (uint64_t)(r->tx_pps + 0.5));
 	rte_tel_data_add_dict_u64(d, "tx_bps", (uint64_t)(r->tx_bps + 0.5));
 	rte_tel_data_add_dict_u64(d, "gso_segs", s->gso_segs);
+	rte_tel_data_add_dict_u64(d, "gro_frames", s->gro_frames);
+	rte_tel_data_add_dict_u64(d, "gro_segs", s->gro_segs);
 	rte_tel_data_add_dict_u64(d, "rx_packets", s->rx_packets);
 	rte_tel_data_add_dict_u64(d, "rx_bytes", s->rx_bytes);
 	rte_tel_data_add_dict_u64(d, "tx_packets", s->tx_packets);
@@ -104,6 +121,7 @@ static void add_counters(struct rte_tel_data *d, const struct vdn_net_q_stats *s
 				*k = '_';
 		rte_tel_data_add_dict_u64(d, key, s->drop[why]);
 	}
+	rte_tel_data_add_dict_u64(d, "drop_handoff_full", handoff);
 	for (int e = 0; e < VDN_VRING_E__COUNT; e++) {
 		snprintf(key, sizeof(key), "chain_err_%s", vdn_vring_err_str(e));
 		for (char *k = key; *k; k++)
@@ -120,8 +138,9 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 	struct vdnet_rates r, rtot = { 0 };
 	struct vdn_net_info info;
 	struct vdnet_dev *dev;
+	uint64_t ho, hotot = 0;
 	unsigned int i;
-	int rc;
+	int rc, lc;
 
 	(void)cmd;
 	rc = lock_dev(params, &dev);
@@ -136,17 +155,21 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 
 		if (vdnet_stats_get(tv, i, q, &s) || vdnet_stats_rates(tv, i, q, &r))
 			continue;
+		ho = vdnet_stats_handoff(tv, i, q);
+		hotot += ho;
 		vdnet_stats_add(&tot, &s);
 		vdnet_rates_add(&rtot, &r);
 		qd = rte_tel_data_alloc();
 		if (!qd)
 			continue;
 		rte_tel_data_start_dict(qd);
-		add_counters(qd, &s, &r);
+		add_counters(qd, &s, &r, ho);
+		lc = vdnet_fwd_lcore(tv, dev, q);
+		rte_tel_data_add_dict_int(qd, "lcore", lc < 0 ? -1 : lc);
 		snprintf(key, sizeof(key), "qp%u", q);
 		rte_tel_data_add_dict_container(d, key, qd, 0);
 	}
-	add_counters(d, &tot, &rtot);
+	add_counters(d, &tot, &rtot, hotot);
 	vdnet_cmd_unlock();
 	return 0;
 }

@@ -17,6 +17,8 @@
 #include "vdn_net.h"
 #include "vdn_vdpa.h"
 
+#include "lcores.h"
+
 #define VDNET_MAX_DEVICES 16
 #define VDNET_NAME_MAX 32
 
@@ -51,7 +53,11 @@ struct vdnet_dev_conf {
 	char ifname[IF_NAMESIZE];
 	bool packed;               /* packed=on: offer VIRTIO_F_RING_PACKED */
 	bool in_order;             /* in_order=on: offer VIRTIO_F_IN_ORDER */
+	bool no_gro;               /* gro=off: no coalescing towards the driver */
 	enum vdnet_reattach reattach;
+	/* lcores=: lcores.lcore[i] serves queue pair i; n == 0: the first
+	 * free workers do */
+	struct vdnet_lcore_map lcores;
 };
 
 struct vdnet_conf {
@@ -89,6 +95,7 @@ struct vdnet {
 	atomic_bool dp_stopped;    /* `stop`: datapath lcores idle */
 	/* `clear stats`: counters at that moment, subtracted when shown */
 	struct vdn_net_q_stats stats_base[VDNET_MAX_DEVICES][VDN_NET_MAX_QUEUE_PAIRS];
+	uint64_t handoff_base[VDNET_MAX_DEVICES][VDN_NET_MAX_QUEUE_PAIRS];
 };
 
 /* args.c */
@@ -141,10 +148,23 @@ uint32_t vdnet_journal_words(void);
  * devices are given lcores and taken off them while the others forward. */
 int vdnet_fwd_start(struct vdnet *v);
 void vdnet_fwd_stop(struct vdnet *v);
-/* Give each queue pair of `d` a free worker lcore (and reset its stats
- * baseline).  -ENOSPC not enough free lcores, -EBUSY already served,
- * -ENOMEM hand-off rings. */
+/* Give each queue pair of `d` a worker lcore, the one its lcores= map
+ * names or else a free one (and reset its stats baseline).  -ENOSPC not
+ * enough free lcores, -EBUSY already served or a mapped lcore serves
+ * another pair, -EINVAL a mapped lcore is no worker, -ENOMEM hand-off
+ * rings; each with a log line saying why. */
 int vdnet_fwd_add(struct vdnet *v, struct vdnet_dev *d);
+/* Could the first `pairs` queue pairs of a device configured as `c` be
+ * given the lcores of its lcores= map now?  vdnet_lcores_check()'s errors,
+ * why in `err`. */
+int vdnet_fwd_check_map(const struct vdnet_dev_conf *c, unsigned int pairs, char *err,
+			size_t errlen);
+/* The lcore serving queue pair `qp` of `d`; -ENOENT none. */
+int vdnet_fwd_lcore(struct vdnet *v, const struct vdnet_dev *d, uint16_t qp);
+/* Frames the port gave queue pair `qp` of v->dev[di] (an inactive pair)
+ * that could not be handed to an active pair's lcore, its ring full; since
+ * the device was given its lcores (0 if it has none). */
+uint64_t vdnet_fwd_handoff_drops(unsigned int di, uint16_t qp);
 /* Take `d` off its lcores; on 0 no lcore touches it any more.
  * -ETIMEDOUT an lcore did not pass its quiescent point (d left alone). */
 int vdnet_fwd_del(struct vdnet *v, struct vdnet_dev *d);
@@ -154,6 +174,7 @@ struct vdnet_fwd_info {
 	struct vdnet_dev *dev;
 	uint16_t qp;
 	uint64_t port_tx_drops;
+	uint64_t handoff_drops;  /* see vdnet_fwd_handoff_drops(), raw */
 	uint64_t busy_cycles, idle_cycles; /* TSC cycles with / without work */
 };
 /* What worker `lcore` serves; -ENOENT if it serves nothing. */
@@ -174,6 +195,11 @@ void vdnet_stats_start(struct vdnet *v, unsigned int i);
 void vdnet_stats_tick(struct vdnet *v);
 /* Rates of queue pair `qp` of v->dev[i] over the window. */
 int vdnet_stats_rates(struct vdnet *v, unsigned int i, uint16_t qp, struct vdnet_rates *r);
+#define VDNET_DROP_HANDOFF "handoff-full"
+/* Hand-off drops (vdnet_fwd_handoff_drops()) of queue pair `qp` of
+ * v->dev[i] since the last vdnet_stats_clear(): shown as the drop reason
+ * "handoff-full" beside the device model's reasons. */
+uint64_t vdnet_stats_handoff(struct vdnet *v, unsigned int i, uint16_t qp);
 /* Queue pair `qp` of v->dev[i] since the last vdnet_stats_clear(). */
 int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net_q_stats *s);
 void vdnet_stats_clear(struct vdnet *v);

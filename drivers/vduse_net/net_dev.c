@@ -151,6 +151,7 @@ struct vdn_net_dev *vdn_net_dev_alloc(const struct vdn_net_opts *o, uint16_t qps
 	dev->journal = o->journal;
 	dev->journal_len = o->journal_len;
 	dev->port_tx_offloads = o->port_tx_offloads;
+	atomic_store(&dev->gro_on, !o->no_gro);
 	dev->max_qp = qps;
 	dev->drv_qp = qps;
 	atomic_store(&dev->active_qp, 1);
@@ -346,6 +347,17 @@ int vdn_net_set_mac(struct vdn_net_dev *dev, const struct rte_ether_addr *mac)
 	vdn_net_state_changed(dev);
 	return tp_set_config(dev, offsetof(struct virtio_net_config, mac), dev->cfg.mac,
 			     RTE_ETHER_ADDR_LEN, true);
+}
+
+void vdn_net_set_gro(struct vdn_net_dev *dev, bool on)
+{
+	/* read once per burst: a burst in flight finishes as it began */
+	atomic_store_explicit(&dev->gro_on, on, memory_order_relaxed);
+}
+
+bool vdn_net_gro(const struct vdn_net_dev *dev)
+{
+	return atomic_load_explicit(&dev->gro_on, memory_order_relaxed);
 }
 
 int vdn_net_set_mtu(struct vdn_net_dev *dev, uint16_t mtu)

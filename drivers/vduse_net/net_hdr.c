@@ -40,6 +40,33 @@ static void mbuf_write16(struct rte_mbuf *m, uint32_t off, uint16_t v)
 	}
 }
 
+/* Folded ones' complement sum of native 16-bit words, as rte_raw_cksum()
+ * gives it, but loading 8 bytes at a time: a quarter of the loads of
+ * DPDK's 16-bit loop, which is what this costs when it runs emulated (the
+ * in-VM benchmarks run vdnet under TCG, where every load is a soft-TLB
+ * lookup).  The sum of 32-bit words folds to the sum of their 16-bit
+ * halves, so the result is the same. */
+static uint16_t raw_cksum(const void *buf, uint32_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t sum = 0, v;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&v, p, 8);
+		sum += (v & 0xffffffff) + (v >> 32);
+	}
+	if (len) {
+		v = 0;
+		memcpy(&v, p, len); /* a last odd byte is the low one, as rte_raw_cksum */
+		sum += (v & 0xffffffff) + (v >> 32);
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 /* Ones' complement sum of [off, off + len) over a chain.  DPDK 22.11's
  * rte_raw_cksum_mbuf() truncates a segment's sum before byte-swapping it
  * when a segment boundary falls on an odd offset, so it is wrong for such
@@ -54,7 +81,7 @@ uint16_t vdn_net_mbuf_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len
 			continue;
 		}
 		uint32_t take = RTE_MIN(len - done, (uint32_t)m->data_len - off);
-		uint16_t part = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), take);
+		uint16_t part = raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), take);
 
 		if (done & 1)
 			part = rte_bswap16(part);
@@ -91,6 +118,5 @@ int vdn_net_hdr_to_mbuf(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m,
 void vdn_net_hdr_from_mbuf(const struct rte_mbuf *m, struct virtio_net_hdr_v1 *hdr, bool guest_csum)
 {
 	memset(hdr, 0, sizeof(*hdr));
-	if (guest_csum && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-		hdr->flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	hdr->flags = vdn_net_rx_flags(m, guest_csum);
 }

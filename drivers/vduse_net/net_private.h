@@ -20,6 +20,9 @@
 
 /* Chains the TX dequeue pops, prefetches and copies as one batch (net_tx.c). */
 #define VDN_NET_TX_BATCH 32
+/* Packets a TX burst can leave waiting: a batch, or a TSO frame cut in one
+ * go straight from the driver's buffers (at most this many segments). */
+#define VDN_NET_TX_BACKLOG 64
 
 enum vq_state { VQ_STOPPED, VQ_RUNNING };
 
@@ -55,6 +58,11 @@ struct vdn_net_gso {
  * (IPv6's excludes its own header) behind up to two VLAN tags. */
 #define VDN_NET_GSO_MAX_FRAME (RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + 40 + 65535)
 
+struct vdn_net_gro_cfg {
+	bool v4, v6;        /* GUEST_TSO4 / GUEST_TSO6 (with GUEST_CSUM) */
+	uint16_t max_segs;  /* at most VDN_NET_GRO_MAX_SEGS */
+};
+
 struct vdn_net_qp {
 	struct vdn_net_vq rx; /* driver's receive queue: we enqueue into it */
 	struct vdn_net_vq tx; /* driver's transmit queue: we dequeue from it */
@@ -69,14 +77,14 @@ struct vdn_net_qp {
 		struct vdn_net_gso g;
 		uint16_t next;    /* first segment not handed out yet */
 	} gso;
-	/* Chains of one dequeue batch (net_tx.c) that a super-frame's segments
-	 * crowded out of the caller's burst: already copied and handed back to
-	 * the driver, so they wait here, in order, behind the super-frame.
-	 * Datapath-owned; freed with gso.m. */
+	/* Packets taken from the ring that did not fit the caller's burst (a
+	 * batch behind a super-frame's segments, or the segments of a frame
+	 * cut in one go): already copied and handed back to the driver, so
+	 * they wait here, in order.  Datapath-owned; freed with gso.m. */
 	struct {
-		struct rte_mbuf *m[VDN_NET_TX_BATCH];
-		struct virtio_net_hdr_v1 hdr[VDN_NET_TX_BATCH]; /* of super-frames */
-		uint32_t super; /* bit i: m[i] is a super-frame still to cut */
+		struct rte_mbuf *m[VDN_NET_TX_BACKLOG];
+		struct virtio_net_hdr_v1 hdr[VDN_NET_TX_BACKLOG]; /* of super-frames */
+		uint64_t super; /* bit i: m[i] is a super-frame still to cut */
 		uint8_t head, n;
 	} ovf;
 } __attribute__((aligned(64)));
@@ -99,6 +107,8 @@ struct vdn_net_dev {
 	bool mrg_rxbuf, event_idx, indirect, guest_csum; /* negotiated, at DRIVER_OK */
 	bool in_order;
 	bool host_tso4, host_tso6;                        /* likewise */
+	struct vdn_net_gro_cfg gro; /* what the driver can take merged, at DRIVER_OK */
+	_Atomic bool gro_on;        /* vdn_net_set_gro(): merge when it can */
 	uint16_t max_qp;
 	/* Pairs the driver has: max_qp with MQ negotiated, else 1 -- and the
 	 * control queue follows them (index 2 without MQ, virtio 5.1.2); set
@@ -196,6 +206,15 @@ int vdn_net_cvq_poll(struct vdn_net_dev *dev);
 /* net_hdr.c: virtio_net_hdr <-> rte_mbuf offload mapping */
 int vdn_net_hdr_to_mbuf(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m, uint64_t *sw_csum);
 void vdn_net_hdr_from_mbuf(const struct rte_mbuf *m, struct virtio_net_hdr_v1 *hdr, bool guest_csum);
+
+/* The flags of a packet's header towards the driver: a checksum the port
+ * verified is passed on as DATA_VALID when the driver takes GUEST_CSUM. */
+static inline uint8_t vdn_net_rx_flags(const struct rte_mbuf *m, bool guest_csum)
+{
+	return guest_csum && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD
+		       ? VIRTIO_NET_HDR_F_DATA_VALID
+		       : 0;
+}
 /* Folded (not inverted) ones' complement sum of [off, off + len) of a chain. */
 uint16_t vdn_net_mbuf_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len);
 
@@ -224,5 +243,40 @@ int vdn_net_gso_parse(const struct virtio_net_hdr_v1 *hdr, const struct rte_mbuf
 int vdn_net_gso_segment(const struct rte_mbuf *m, const struct vdn_net_gso *g, uint16_t first,
 			struct rte_mempool *mp, struct rte_mbuf **out, uint16_t n);
 
+/* net_gro.c: TCP segments coalesced into GUEST_TSO4/6 frames towards the
+ * driver (host -> driver); pure, over mbufs and iovs. */
+
+/* Segments one frame may take (Linux: 64 KiB and MAX_SKB_FRAGS bound its
+ * own GRO; the 64 KiB L3 length bounds ours before this does at MTU 1500). */
+#define VDN_NET_GRO_MAX_SEGS 64
+/* Ethernet + IPv6 + TCP with the longest options */
+#define VDN_NET_GRO_MAX_HDR (RTE_ETHER_HDR_LEN + 40 + 60)
+
+/* One merged frame: hdr[0, hdr_len), then each segment's payload. */
+struct vdn_net_gro_frame {
+	struct virtio_net_hdr_v1 vh;  /* num_buffers left 0 for the caller */
+	uint32_t hdr_len;             /* Ethernet + IP + TCP, as every segment has */
+	uint32_t len;                 /* of the whole frame, without vh */
+	uint16_t mss;                 /* payload of every segment but the last */
+	uint16_t nb_segs;             /* >= 2 */
+	uint8_t hdr[VDN_NET_GRO_MAX_HDR];
+};
+
+/* How many packets from pkts[0] go to the driver as one frame: >= 2 with
+ * `f` filled, or 1 (pkts[0] goes as it is; `f` untouched).  The merge rules
+ * are in net_gro.c's head comment. */
+uint16_t vdn_net_gro_plan(const struct vdn_net_gro_cfg *cfg, struct rte_mbuf *const *pkts,
+			  uint16_t n, struct vdn_net_gro_frame *f);
+/* Copy bytes [off, off + len) of the merged frame `f` (made of
+ * pkts[0 .. f->nb_segs)) into the iovs at `ioff`.  Returns the bytes
+ * copied: fewer than `len` when the iovs or the frame end first. */
+uint32_t vdn_net_gro_to_iov(const struct vdn_net_gro_frame *f, struct rte_mbuf *const *pkts,
+			    uint32_t off, const struct vdn_iov *iov, unsigned int n, uint32_t ioff,
+			    uint32_t len);
+
+/* net_rxtx.c: copy `len` bytes of mbuf `m` from offset `moff` into the
+ * iovs at `ioff`; returns the bytes copied. */
+uint32_t vdn_net_mbuf_to_iov(const struct rte_mbuf *m, uint32_t moff, const struct vdn_iov *iov,
+			     unsigned int n, uint32_t ioff, uint32_t len);
 
 #endif

@@ -112,6 +112,11 @@ int vdn_net_queues_start(struct vdn_net_dev *dev)
 	dev->guest_csum = f & (1ULL << VIRTIO_NET_F_GUEST_CSUM);
 	dev->host_tso4 = f & (1ULL << VIRTIO_NET_F_HOST_TSO4);
 	dev->host_tso6 = f & (1ULL << VIRTIO_NET_F_HOST_TSO6);
+	/* a merged frame's checksum is left partial (NEEDS_CSUM): that takes
+	 * GUEST_CSUM besides the TSO feature (virtio 5.1.6.4) */
+	dev->gro.v4 = dev->guest_csum && (f & (1ULL << VIRTIO_NET_F_GUEST_TSO4));
+	dev->gro.v6 = dev->guest_csum && (f & (1ULL << VIRTIO_NET_F_GUEST_TSO6));
+	dev->gro.max_segs = VDN_NET_GRO_MAX_SEGS;
 	/* Without MQ negotiated only the first pair exists for the driver,
 	 * and vq 2 is its control queue, not a second pair's RX ring. */
 	dev->drv_qp = (f & (1ULL << VIRTIO_NET_F_MQ)) ? dev->max_qp : 1;

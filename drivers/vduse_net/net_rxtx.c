@@ -10,6 +10,7 @@
 #include <rte_byteorder.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
 #include "net_datapath.h"
@@ -41,8 +42,8 @@ static inline bool rx_filter_pass(const struct vdn_net_dev *dev, const struct rt
 }
 
 /* Copy `len` bytes of mbuf `m` from offset `moff` into the iovs at `ioff`. */
-static uint32_t mbuf_to_iov(const struct rte_mbuf *m, uint32_t moff, const struct vdn_iov *iov,
-			    unsigned int n, uint32_t ioff, uint32_t len)
+static inline uint32_t mbuf_to_iov(const struct rte_mbuf *m, uint32_t moff, const struct vdn_iov *iov,
+				   unsigned int n, uint32_t ioff, uint32_t len)
 {
 	uint32_t done = 0;
 
@@ -61,6 +62,13 @@ static uint32_t mbuf_to_iov(const struct rte_mbuf *m, uint32_t moff, const struc
 	return done;
 }
 
+/* net_gro.c's way to the same copy; the plain path keeps it inlined */
+uint32_t vdn_net_mbuf_to_iov(const struct rte_mbuf *m, uint32_t moff, const struct vdn_iov *iov,
+			     unsigned int n, uint32_t ioff, uint32_t len)
+{
+	return mbuf_to_iov(m, moff, iov, n, ioff, len);
+}
+
 /* A malformed RX chain was consumed (and handed back empty).  Buffers
  * already taken for this packet cannot be rewound past it, so they go back
  * empty too and the packet is dropped. */
@@ -72,21 +80,26 @@ static int reject_packet(struct vdn_net_qp *q, const uint16_t *heads, uint16_t n
 	return nb ? VDN_NET_DROP_BAD_CHAIN + 1 : 0;
 }
 
-/* Place one packet into the driver's RX buffers.  Returns 0, or a
- * vdn_net_drop reason + 1 (buffers not used are rewound, none is lost). */
-static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte_mbuf *m,
-		       struct vdn_chain *first, struct vdn_chain *cur)
+/* Place one packet -- or, with `g`, the frame merged from pkts[0 ..
+ * g->nb_segs) (net_gro.c) -- into the driver's RX buffers.  Returns 0, or a
+ * vdn_net_drop reason + 1 (buffers not used are rewound, none is lost).  A
+ * merged frame that needs more than MAX_MRG_BUFS buffers is TOO_BIG: its
+ * segments still fit one by one. */
+static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte_mbuf *const *pkts,
+		       const struct vdn_net_gro_frame *g, struct vdn_chain *first,
+		       struct vdn_chain *cur)
 {
 	struct vdn_vq *r = &q->rx.ring;
+	const struct rte_mbuf *m = pkts[0];
 	uint16_t heads[MAX_MRG_BUFS];
 	uint32_t lens[MAX_MRG_BUFS];
-	uint32_t need = VDN_NET_HDR_LEN + m->pkt_len, pos = 0;
+	uint32_t need = VDN_NET_HDR_LEN + (g ? g->len : m->pkt_len), pos = 0;
 	uint16_t nb = 0;
 	int why;
 
 	while (pos < need) {
 		struct vdn_chain *c = nb == 0 ? first : cur;
-		int rc = vdn_vq_pop(r, c);
+		int rc = nb == MAX_MRG_BUFS ? 0 : vdn_vq_pop(r, c);
 
 		if (rc == -EBADMSG) {
 			/* lib/vring already returned that chain */
@@ -97,11 +110,9 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 		}
 		if (unlikely(rc == -EIO))
 			vq_broken(dev, q, &q->rx);
-		if (rc <= 0 || nb == MAX_MRG_BUFS) {
-			if (rc > 0)
-				vdn_vq_unpop(r, 1);
+		if (rc <= 0) {
 			vdn_vq_unpop(r, nb);
-			return VDN_NET_DROP_NO_BUF + 1;
+			return (g && nb == MAX_MRG_BUFS ? VDN_NET_DROP_TOO_BIG : VDN_NET_DROP_NO_BUF) + 1;
 		}
 		/* RX buffers are write-only and must hold at least the header */
 		if (c->n_out || c->in_len == 0 || (nb == 0 && c->in_len < VDN_NET_HDR_LEN)) {
@@ -109,6 +120,23 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 			if ((why = reject_packet(q, heads, nb)))
 				return why;
 			continue;
+		}
+		if (!g && nb == 0 && c->n_in == 1 && c->in_len >= need && m->nb_segs == 1) {
+			/* the common case, one buffer for a one-segment packet:
+			 * header and data written in place, no iov walk */
+			uint8_t *dst = c->iov[0].base;
+			/* virtio_net_hdr_v1 as two stores straight into the
+			 * buffer: flags, then zeros (no GSO, no checksum
+			 * offsets), then num_buffers = 1 in the last 2 bytes */
+			uint64_t w0 = rte_cpu_to_le_64(vdn_net_rx_flags(m, dev->guest_csum));
+			uint32_t w1 = rte_cpu_to_le_32(1u << 16);
+
+			RTE_BUILD_BUG_ON(VDN_NET_HDR_LEN != 12);
+			memcpy(dst, &w0, sizeof(w0));
+			memcpy(dst + 8, &w1, sizeof(w1));
+			rte_memcpy(dst + VDN_NET_HDR_LEN, rte_pktmbuf_mtod(m, const void *), m->data_len);
+			vdn_vq_push(r, c->head, need);
+			return 0;
 		}
 		uint32_t room = c->in_len, at = 0;
 
@@ -119,7 +147,11 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 		}
 		uint32_t take = RTE_MIN(room, need - pos);
 
-		mbuf_to_iov(m, pos - VDN_NET_HDR_LEN, c->iov + c->n_out, c->n_in, at, take);
+		if (g)
+			vdn_net_gro_to_iov(g, pkts, pos - VDN_NET_HDR_LEN, c->iov + c->n_out, c->n_in,
+					   at, take);
+		else
+			mbuf_to_iov(m, pos - VDN_NET_HDR_LEN, c->iov + c->n_out, c->n_in, at, take);
 		pos += take;
 		heads[nb] = c->head;
 		lens[nb] = at + take;
@@ -133,7 +165,10 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 
 	struct virtio_net_hdr_v1 hdr;
 
-	vdn_net_hdr_from_mbuf(m, &hdr, dev->guest_csum);
+	if (g)
+		hdr = g->vh;
+	else
+		vdn_net_hdr_from_mbuf(m, &hdr, dev->guest_csum);
 	hdr.num_buffers = rte_cpu_to_le_16(nb);
 	vdn_iov_from_buf(first->iov + first->n_out, first->n_in, 0, &hdr, sizeof(hdr));
 	for (uint16_t i = 0; i < nb; i++)
@@ -141,12 +176,46 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 	return 0;
 }
 
+/* Try pkts[0 ..] as one merged frame (net_gro.c).  Returns how many
+ * packets that took care of: delivered, or dropped with a malformed chain
+ * (*lost set); 0 when pkts[0] must go alone, and then *alone says how many
+ * must (a run the ring could not take merged goes as without GRO). */
+static uint16_t enqueue_merged(struct vdn_net_dev *dev, struct vdn_net_qp *q,
+			       struct rte_mbuf *const *pkts, uint16_t n, struct vdn_chain *first,
+			       struct vdn_chain *cur, uint16_t *alone, bool *lost)
+{
+	struct vdn_net_gro_frame f;
+	uint16_t k = vdn_net_gro_plan(&dev->gro, pkts, n, &f);
+	int why;
+
+	if (k < 2)
+		return 0;
+	why = enqueue_one(dev, q, pkts, &f, first, cur);
+	if (why == VDN_NET_DROP_BAD_CHAIN + 1) {
+		/* one chain counted by reject_packet(); the frame took k packets */
+		q->st.drop[VDN_NET_DROP_BAD_CHAIN] += k - 1u;
+		*lost = true;
+		return k;
+	}
+	if (why) {
+		*alone = k;
+		return 0;
+	}
+	for (uint16_t i = 0; i < k; i++)
+		q->st.rx_bytes += pkts[i]->pkt_len;
+	q->st.rx_packets += k;
+	q->st.gro_frames++;
+	q->st.gro_segs += k;
+	return k;
+}
+
 uint16_t vdn_net_enqueue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
 			       uint16_t n)
 {
 	struct vdn_chain first, cur;
 	struct vdn_net_qp *q;
-	uint16_t i, done = 0;
+	uint16_t i, done = 0, alone = 0;
+	bool gro;
 
 	if (unlikely(qp >= dev->max_qp))
 		return 0;
@@ -161,12 +230,29 @@ uint16_t vdn_net_enqueue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 		atomic_store_explicit(&q->rx.busy, 0, memory_order_release);
 		return 0;
 	}
+	gro = (dev->gro.v4 || dev->gro.v6) && atomic_load_explicit(&dev->gro_on, memory_order_relaxed);
 	for (i = 0; i < n; i++) {
 		if (unlikely(!rx_filter_pass(dev, pkts[i]))) {
 			q->st.drop[VDN_NET_DROP_FILTERED]++;
 			continue;
 		}
-		int why = enqueue_one(dev, q, pkts[i], &first, &cur);
+		/* a merged run shares pkts[i]'s Ethernet header and so its
+		 * filter verdict */
+		if (gro && alone == 0 && i + 1 < n) {
+			bool lost = false;
+			uint16_t k = enqueue_merged(dev, q, pkts + i, n - i, &first, &cur, &alone,
+						    &lost);
+
+			if (k) {
+				done += lost ? 0 : k;
+				i += k - 1;
+				continue;
+			}
+		}
+		if (alone)
+			alone--;
+
+		int why = enqueue_one(dev, q, pkts + i, NULL, &first, &cur);
 
 		if (why) {
 			if (why - 1 != VDN_NET_DROP_BAD_CHAIN) /* counted per chain */

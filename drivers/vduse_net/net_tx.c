@@ -99,8 +99,9 @@ static inline void out_packet(struct vdn_net_qp *q, struct tx_out *o, struct rte
 
 /* A packet taken from the ring, or (`hdr` set) a super-frame to cut: to
  * the caller if nothing is waiting before it, else behind what waits.
- * q->ovf has room: a batch is at most VDN_NET_TX_BATCH chains and only
- * starts with nothing waiting. */
+ * q->ovf has room: a batch (at most VDN_NET_TX_BATCH chains) or a cut
+ * frame (at most VDN_NET_TX_BACKLOG segments) only starts with nothing
+ * waiting. */
 static void emit(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct tx_out *o,
 		 struct rte_mbuf *m, const struct virtio_net_hdr_v1 *hdr)
 {
@@ -110,7 +111,7 @@ static void emit(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct tx_out *o
 		q->ovf.m[i] = m;
 		if (hdr) {
 			q->ovf.hdr[i] = *hdr;
-			q->ovf.super |= 1u << i;
+			q->ovf.super |= 1ull << i;
 		}
 		return;
 	}
@@ -128,8 +129,8 @@ static void drain_backlog(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct 
 	while (!q->gso.m && q->ovf.head < q->ovf.n && o->cnt < o->n) {
 		uint8_t i = q->ovf.head++;
 
-		if (q->ovf.super & (1u << i)) {
-			q->ovf.super &= ~(1u << i);
+		if (q->ovf.super & (1ull << i)) {
+			q->ovf.super &= ~(1ull << i);
 			gso_begin(dev, q, &q->ovf.hdr[i], q->ovf.m[i], o);
 		} else {
 			out_packet(q, o, q->ovf.m[i]);
@@ -322,6 +323,106 @@ static struct rte_mbuf *chain_to_mbuf(const struct vdn_chain *c, uint32_t plen, 
 }
 
 /*
+ * The driver's buffers as a read-only mbuf chain over guest memory, for
+ * net_gso.c's readers (rte_pktmbuf_read and walking ->next): nothing is
+ * allocated, nothing may be freed, and it lives only inside this burst, as
+ * the translations it holds do.  Returns false if the chain has more
+ * pieces than `max`.
+ */
+static bool chain_view(const struct vdn_chain *c, uint32_t plen, struct rte_mbuf *v, unsigned int max)
+{
+	unsigned int k = 0;
+	uint32_t skip = VDN_NET_HDR_LEN;
+
+	for (unsigned int i = 0; i < c->n_out; i++) {
+		const uint8_t *p = c->iov[i].base;
+		uint32_t len = c->iov[i].len;
+
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		p += skip;
+		len -= skip;
+		skip = 0;
+		while (len) {
+			/* data_len is 16 bits */
+			uint32_t take = RTE_MIN(len, (uint32_t)32768);
+
+			if (k == max)
+				return false;
+			memset(&v[k], 0, sizeof(v[k]));
+			v[k].buf_addr = (void *)(uintptr_t)p;
+			v[k].buf_len = (uint16_t)take;
+			v[k].data_len = (uint16_t)take;
+			v[k].nb_segs = 1;
+			if (k)
+				v[k - 1].next = &v[k];
+			k++;
+			p += take;
+			len -= take;
+		}
+	}
+	if (!k)
+		return false;
+	v[0].pkt_len = plen;
+	v[0].nb_segs = (uint16_t)k;
+	return true;
+}
+
+/* Pieces of a chain a TSO frame is cut from in place: Linux posts its
+ * linear part and up to 17 page fragments. */
+#define VIEW_MAX 24
+
+enum cut { CUT_DONE, CUT_NO_MBUF, CUT_COPY };
+
+/*
+ * Cut a TSO frame into its segments straight from the driver's buffers,
+ * all in this burst, saving the copy into a super-frame mbuf.  CUT_COPY:
+ * not cut (too many segments or pieces for one go), take the copying path;
+ * CUT_NO_MBUF: the pool cannot hold them all now, nothing was taken.
+ * Malformed frames are dropped here (CUT_DONE).
+ */
+static enum cut cut_in_place(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct tx_out *o,
+			     const struct vdn_chain *c, uint32_t plen,
+			     const struct virtio_net_hdr_v1 *hdr)
+{
+	struct rte_mbuf view[VIEW_MAX], *segs[VDN_NET_TX_BACKLOG];
+	uint8_t type = hdr->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+	struct vdn_net_gso g;
+	int rc, got;
+
+	if (!chain_view(c, plen, view, VIEW_MAX))
+		return CUT_COPY;
+	if ((type == VIRTIO_NET_HDR_GSO_TCPV4 && !dev->host_tso4) ||
+	    (type == VIRTIO_NET_HDR_GSO_TCPV6 && !dev->host_tso6))
+		rc = -EOPNOTSUPP;
+	else
+		rc = vdn_net_gso_parse(hdr, view, __atomic_load_n(&q->max_pkt, __ATOMIC_RELAXED),
+				       &g);
+	if (rc < 0) {
+		q->st.drop[rc == -E2BIG ? VDN_NET_DROP_TOO_BIG : VDN_NET_DROP_BAD_HDR]++;
+		return CUT_DONE;
+	}
+	if (g.nb_segs > VDN_NET_TX_BACKLOG)
+		return CUT_COPY;
+	got = vdn_net_gso_segment(view, &g, 0, o->mp, segs, g.nb_segs);
+	if (got < 0) {
+		/* this pool's mbufs cannot hold the headers: never will */
+		q->st.drop[VDN_NET_DROP_TOO_BIG]++;
+		return CUT_DONE;
+	}
+	if (got < g.nb_segs) {
+		rte_pktmbuf_free_bulk(segs, (unsigned int)got);
+		return CUT_NO_MBUF;
+	}
+	q->st.gso_segs += got;
+	for (int i = 0; i < got; i++)
+		emit(dev, q, o, segs[i], NULL);
+	return CUT_DONE;
+}
+
+/*
  * Any other chain, one at a time.  Returns false when the burst must end:
  * the ring is empty or broken, or the pool is (the chain then stays in the
  * ring for the next burst).
@@ -365,6 +466,20 @@ static bool tx_general(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct tx_
 		q->st.drop[VDN_NET_DROP_TOO_BIG]++;
 		vdn_vq_push(r, c->head, 0);
 		return true;
+	}
+	if (gso) {
+		enum cut cut = cut_in_place(dev, q, o, c, plen, &hdr);
+
+		if (cut == CUT_NO_MBUF) {
+			/* as below: the frame waits in the ring for the pool */
+			vdn_vq_unpop(r, 1);
+			q->st.drop[VDN_NET_DROP_NO_MBUF]++;
+			return false;
+		}
+		if (cut == CUT_DONE) {
+			vdn_vq_push(r, c->head, 0);
+			return true;
+		}
 	}
 	struct rte_mbuf *m = chain_to_mbuf(c, plen, o->mp);
 

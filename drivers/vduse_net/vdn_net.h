@@ -86,6 +86,9 @@ struct vdn_net_opts {
 	/* offer VIRTIO_F_IN_ORDER: completions leave in the order the driver
 	 * made buffers available, and a TX burst's may share one used entry */
 	bool in_order;
+	/* do not coalesce TCP segments into GUEST_TSO frames towards the
+	 * driver (vdn_net_set_gro() switches it at run time) */
+	bool no_gro;
 };
 
 /*
@@ -159,6 +162,12 @@ bool vdn_net_link(const struct vdn_net_dev *dev);
  * address until its owner changes it too.  -EINVAL not a unicast address. */
 int vdn_net_set_mac(struct vdn_net_dev *dev, const struct rte_ether_addr *mac);
 
+/* Coalesce consecutive TCP segments of a flow within one enqueue burst
+ * into one GUEST_TSO4/6 frame (when the driver negotiated it with
+ * GUEST_CSUM); on unless opts->no_gro.  Takes effect from the next burst. */
+void vdn_net_set_gro(struct vdn_net_dev *dev, bool on);
+bool vdn_net_gro(const struct vdn_net_dev *dev);
+
 /* MTU in config space (the driver's maximum at its next probe) and the
  * largest frame the device accepts from the driver from now on.
  * -EINVAL outside 68..9000. */
@@ -178,13 +187,16 @@ enum vdn_net_drop {
 const char *vdn_net_drop_str(enum vdn_net_drop d);
 
 struct vdn_net_q_stats {
-	uint64_t rx_packets, rx_bytes; /* to the driver (its RX queue) */
+	uint64_t rx_packets, rx_bytes; /* to the driver (its RX queue), as the caller
+	                                * handed them: merged frames count per segment */
 	uint64_t tx_packets, tx_bytes; /* from the driver (its TX queue), as handed
 	                                * to the caller: TSO frames count per segment */
 	uint64_t drop[VDN_NET_DROP__COUNT];
 	uint64_t irqs;                 /* interrupts injected */
 	uint64_t sw_csum;              /* checksums completed in software */
 	uint64_t gso_segs;             /* TX: segments cut from TSO frames in software */
+	uint64_t gro_frames;           /* RX: TSO frames merged from TCP segments */
+	uint64_t gro_segs;             /* RX: the segments in them (in rx_packets too) */
 	/* malformed chains by what was wrong with them (enum vdn_vring_err,
 	 * names from vdn_vring_err_str()); each is also a bad-chain drop,
 	 * except avail-idx, which counts broken queues like vq_broken */

@@ -224,3 +224,23 @@ put(f'{d}/v4-frag', gso(False, 1448, tcp_frame(False, pl, frag=0x2000)[0], l4))
 put(f'{d}/v4-bad-csum-start', gso(False, 1448, f, l4, start=l4 + 1))
 put(f'{d}/v4-too-big', gso(False, 9000, f, l4, max_frame=40))
 put(f'{d}/udp', gso(False, 1448, f, l4, gso_type=3))
+
+# --- gro: packets, cfg, piece, chunk; per packet len16 ctl poke_off poke_val;
+# header length, header, payload bytes ------------------------------------------
+def gro(n, hdr, lens, ctls, cfg=3 | (62 << 2), piece=190, chunk=0, pokes=None):
+    spec = b''
+    for i in range(n):
+        po, pv = (pokes or {}).get(i, (0, 0))
+        spec += struct.pack('>HBBB', lens[i], ctls[i], po, pv)
+    return bytes([n - 2, cfg, piece, chunk]) + spec + bytes([len(hdr)]) + hdr + pl[:1500]
+
+
+d = os.path.join(HERE, 'corpus', 'gro')
+FIX = 1 | 2 | 4 | 8  # lengths, seq, IPv4 header checksum, TCP checksum
+h4 = tcp_frame(False, b'', opts=ts, flags=0x10, frag=0x4000)[0]
+h6 = tcp_frame(True, b'', opts=ts, flags=0x10)[0]
+put(f'{d}/v4-run', gro(6, h4, [1448] * 5 + [700], [FIX] * 5 + [FIX | 64]))
+put(f'{d}/v6-run-chained', gro(5, h6, [1000] * 5, [FIX] * 5, chunk=7))
+put(f'{d}/v4-poked', gro(4, h4, [1448] * 4, [FIX] * 2 + [FIX | 128] + [FIX], pokes={2: (9, 0x40)}))
+put(f'{d}/v4-port-good', gro(4, h4, [1448] * 4, [FIX & ~8 | 16] * 4))
+put(f'{d}/v4-hole', gro(4, h4, [1448] * 4, [FIX, FIX, FIX & ~2, FIX]))

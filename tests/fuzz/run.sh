@@ -12,7 +12,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SECS=${1:-60}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(vring vring_packed net_hdr gso cvq)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(vring vring_packed net_hdr gso cvq gro)
 B=${VDN_FUZZ_BUILD:-$REPO/build-fuzz}
 SEEDS=$REPO/tests/fuzz/corpus
 

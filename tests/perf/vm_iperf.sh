@@ -3,6 +3,8 @@
 # tests/perf/vm_bench.sh).  The same iperf3 tests over two paths between a
 # container netns "ctr" and a peer netns "peer":
 #   vdnet: peer [vb] --veth-- va <AF_XDP> vdnet <VDUSE> eth0 [ctr]
+#   nogro: the same with vdnet's coalescing towards the driver switched
+#          off (`set gro vdn0 off` around each run), to show what it gains
 #   veth:  peer [wb] --veth-- wa [ctr]           (the kernel alone)
 #   mtu:   peer [xb] --veth-- xa [ctr]           (the kernel alone, without
 #          checksum/segmentation offloads: every frame is MTU-sized, as
@@ -48,18 +50,22 @@ wait_for 10 ip netns exec ctr ping -c 1 -W 1 10.2.0.2 || fail "no ping over the 
 ip netns exec peer iperf3 -s -D -p 5201 >/dev/null || fail "iperf3 server"
 wait_listen peer 5201
 
+vdnet_ctl() { "$BUILD/app/vdnet" --connect /run/vdnet.sock "$@"; }
+
 # measure PATH CELL REP: one iperf3 run; its receiver-side Gbit/s into a file
 measure() {
 	local path=$1 cell=$2 rep=$3 dst args=()
-	case $path in vdnet) dst=10.0.0.2 ;; veth) dst=10.1.0.2 ;; mtu) dst=10.2.0.2 ;; esac
+	case $path in vdnet | nogro) dst=10.0.0.2 ;; veth) dst=10.1.0.2 ;; mtu) dst=10.2.0.2 ;; esac
 	case $cell in
 	tcp) ;;
 	tcp_rev) args=(-R) ;;
 	udp) args=(-u -b 0 -l 1400) ;;
 	esac
 	local j="$OUT/$path-$cell-$rep.json"
+	[ "$path" = nogro ] && { vdnet_ctl set gro vdn0 off >/dev/null || fail "set gro off"; }
 	ip netns exec ctr timeout $((SECS + 20)) iperf3 -c "$dst" -p 5201 -t "$SECS" -J "${args[@]}" >"$j" ||
 		{ cat "$j"; fail "iperf3 $cell over $path failed"; }
+	[ "$path" = nogro ] && { vdnet_ctl set gro vdn0 on >/dev/null || fail "set gro on"; }
 	# the receiver's view: bytes that arrived (UDP loss excluded)
 	python3 - "$j" "$cell" <<'EOF' >"$OUT/$path-$cell-$rep.gbps" || fail "no result in $j"
 import json, sys
@@ -80,6 +86,7 @@ CELLS="tcp tcp_rev udp"
 for rep in $(seq "$REPS"); do
 	for cell in $CELLS; do
 		measure vdnet "$cell" "$rep"
+		measure nogro "$cell" "$rep"
 		measure veth "$cell" "$rep"
 		measure mtu "$cell" "$rep"
 	done
@@ -96,17 +103,19 @@ stats() {
 
 echo
 echo "in-VM iperf3 (QEMU TCG guest, 2 vCPUs; Gbit/s at the receiver, min/median/max of $REPS x ${SECS}s)"
-printf '%-8s %-24s %-24s %-6s %s\n' cell "vdnet (min/med/max)" "plain veth" ratio "veth w/o offloads"
+printf '%-8s %-24s %-24s %-6s %-24s %s\n' cell "vdnet (min/med/max)" "plain veth" ratio "vdnet gro off" \
+	"veth w/o offloads"
 results=()
 for cell in $CELLS; do
 	read -r a_min a_med a_max < <(stats "vdnet-$cell") || fail "no vdnet results for $cell"
 	read -r b_min b_med b_max < <(stats "veth-$cell") || fail "no veth results for $cell"
 	read -r c_min c_med c_max < <(stats "mtu-$cell") || fail "no offload-less veth results for $cell"
+	read -r d_min d_med d_max < <(stats "nogro-$cell") || fail "no gro-off results for $cell"
 	awk -v a="$a_med" 'BEGIN { exit !(a > 0) }' || fail "$cell through vdnet moved nothing"
 	ratio=$(awk -v a="$a_med" -v b="$b_med" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-	printf '%-8s %-24s %-24s %-6s %s\n' "$cell" "$a_min/$a_med/$a_max" "$b_min/$b_med/$b_max" "$ratio" \
-		"$c_min/$c_med/$c_max"
-	results+=("RESULT vm $cell ours_gbps=$a_med veth_gbps=$b_med ratio=$ratio")
+	printf '%-8s %-24s %-24s %-6s %-24s %s\n' "$cell" "$a_min/$a_med/$a_max" "$b_min/$b_med/$b_max" \
+		"$ratio" "$d_min/$d_med/$d_max" "$c_min/$c_med/$c_max"
+	results+=("RESULT vm $cell ours_gbps=$a_med veth_gbps=$b_med ratio=$ratio nogro_gbps=$d_med")
 done
 echo
 echo "vdnet's counters after the runs (drops explain a low ratio):"

@@ -415,23 +415,26 @@ static void test_ahead_packed(void)
 	run_ahead(true);
 }
 
-/* A one-buffer TCP/IPv4 TSO frame: 54 bytes of headers, `segs` segments of
- * 100 payload bytes, the checksum partial as virtio_net leaves it. */
-static int post_tso(struct tp *t, uint16_t segs)
+/* A TCP/IPv4 TSO frame: 54 bytes of headers, `segs` segments of `mss`
+ * payload bytes, the checksum partial as virtio_net leaves it; posted in
+ * one buffer, or (pieces > 1) as virtio_net posts an skb with fragments:
+ * header + linear headers, then the payload in pieces - 1 descriptors. */
+static int post_tso_mss(struct tp *t, uint16_t segs, uint16_t mss, unsigned int pieces)
 {
-	uint32_t payload = 100u * segs, flen = 54 + payload;
+	uint32_t payload = (uint32_t)mss * segs, flen = 54 + payload;
 	uint64_t buf = arena_alloc(&t->a, HDR + flen, 64);
 	uint8_t *p = arena_ptr(&t->a, buf);
 	struct virtio_net_hdr_v1 vh = {
 		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 		.gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
 		.hdr_len = htole16(54),
-		.gso_size = htole16(100),
+		.gso_size = htole16(mss),
 		.csum_start = htole16(34),
 		.csum_offset = htole16(16),
 	};
 	struct rte_ipv4_hdr *ip = (void *)(p + HDR + 14);
 	struct rte_tcp_hdr *th = (void *)(p + HDR + 34);
+	struct drv_seg sg[8];
 
 	memset(p, 0, HDR + 54);
 	memcpy(p, &vh, sizeof(vh));
@@ -454,22 +457,41 @@ static int post_tso(struct tp *t, uint16_t segs)
 	th->cksum = rte_ipv4_phdr_cksum(ip, 0);
 	for (uint32_t i = 0; i < payload; i++)
 		p[HDR + 54 + i] = (uint8_t)(i * 7 + 3);
-	return add(t, 1, &(struct drv_seg){ buf, HDR + flen, false });
+	if (pieces <= 1 || pieces > RTE_DIM(sg))
+		return add(t, 1, &(struct drv_seg){ buf, HDR + flen, false });
+	sg[0] = (struct drv_seg){ buf, HDR + 54, false };
+	for (unsigned int i = 1, at = 0; i < pieces; i++) {
+		uint32_t len = i + 1 < pieces ? payload / (pieces - 1) : payload - at;
+
+		sg[i] = (struct drv_seg){ buf + HDR + 54 + at, len, false };
+		at += len;
+	}
+	return t->packed ? pdrv_add(&t->pk[1], sg, pieces) : drv_add(&t->split[1], sg, pieces);
 }
 
-/* Segment k of post_tso()'s frame: its length, sequence number, payload. */
-static bool is_segment(const struct rte_mbuf *m, uint16_t k)
+static int post_tso(struct tp *t, uint16_t segs)
+{
+	return post_tso_mss(t, segs, 100, 1);
+}
+
+/* Segment k of a post_tso_mss() frame: its length, sequence number, payload. */
+static bool is_seg_mss(const struct rte_mbuf *m, uint16_t k, uint16_t mss)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_tcp_hdr *th = (const void *)(p + 34);
 
-	if (m->pkt_len != 154 || m->nb_segs != 1 ||
-	    rte_be_to_cpu_32(th->sent_seq) != 1000u + 100u * k)
+	if (m->pkt_len != 54u + mss || m->nb_segs != 1 ||
+	    rte_be_to_cpu_32(th->sent_seq) != 1000u + (uint32_t)mss * k)
 		return false;
-	for (uint32_t i = 0; i < 100; i++)
-		if (p[54 + i] != (uint8_t)((100u * k + i) * 7 + 3))
+	for (uint32_t i = 0; i < mss; i++)
+		if (p[54 + i] != (uint8_t)(((uint32_t)mss * k + i) * 7 + 3))
 			return false;
 	return true;
+}
+
+static bool is_segment(const struct rte_mbuf *m, uint16_t k)
+{
+	return is_seg_mss(m, k, 100);
 }
 
 /* A TSO frame in a batch whose segments overflow the caller's burst: the
@@ -553,6 +575,105 @@ static void run_backlog(bool packed)
 	CHECK_EQ(vdn_net_destroy(dev), 0);
 	CHECK_EQ(rte_mempool_avail_count(mp), free0);
 	arena_fini(&t.a);
+}
+
+/* TSO frames in several descriptors are cut straight from the driver's
+ * buffers: all segments at once, the surplus waiting in order; a frame of
+ * more segments than the backlog holds takes the copying path; a pool that
+ * cannot hold every segment leaves the frame in the ring until it can. */
+static void run_cut(bool packed)
+{
+	static struct tp t;
+	struct rte_mempool *small = rte_pktmbuf_pool_create(packed ? "c1" : "c0", 20, 0, 0,
+							     RTE_MBUF_DEFAULT_BUF_SIZE,
+							     SOCKET_ID_ANY);
+	struct vdn_net_opts o;
+	struct vdn_net_dev *dev;
+	struct vdn_net_q_stats st;
+	struct rte_mbuf *pkts[128];
+	unsigned int free0 = rte_mempool_avail_count(mp), nused = 0, got;
+	uint32_t id, len;
+	uint16_t k;
+
+	CHECK(small != NULL);
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(arena_init(&t.a), 0);
+	t.packed = packed;
+	t.features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_CSUM) |
+		     (1ULL << VIRTIO_NET_F_HOST_TSO4) | (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
+	if (packed)
+		CHECK_EQ(pdrv_init(&t.pk[1], &t.a, 64, 0, true), 0);
+	else
+		CHECK_EQ(drv_init(&t.split[1], &t.a, 64, 0), 0);
+	t.ready[1] = true;
+	base_opts(&o);
+	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	if (!dev || !small)
+		return;
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+
+	/* 45 segments of 1448 in 4 descriptors, then a plain frame; 8 asked */
+	CHECK(post_tso_mss(&t, 45, 1448, 4) >= 0);
+	CHECK(post_tx(&t, 10, HDR + 60) >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 8), 8);
+	for (k = 0; k < 8; k++)
+		CHECK(is_seg_mss(pkts[k], k, 1448));
+	rte_pktmbuf_free_bulk(pkts, 8);
+	/* cut in one go: the frame's buffers are back already, and all its
+	 * segments made (the copying path makes them as the bursts ask) */
+	while (nused < 8 && used(&t, 1, &id, &len))
+		nused++;
+	CHECK_EQ(nused, 1);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.gso_segs, 45);
+	got = vdn_net_dequeue_burst(dev, 0, mp, pkts, 128);
+	CHECK_EQ(got, 38);
+	for (k = 0; k < 37 && k < got; k++)
+		CHECK(is_seg_mss(pkts[k], (uint16_t)(8 + k), 1448));
+	if (got == 38)
+		CHECK(is_frame(pkts[37], 10));
+	rte_pktmbuf_free_bulk(pkts, got);
+
+	/* 100 segments: more than one go holds, copied and cut as it drains */
+	CHECK(post_tso_mss(&t, 100, 100, 3) >= 0);
+	got = vdn_net_dequeue_burst(dev, 0, mp, pkts, 128);
+	CHECK_EQ(got, 100);
+	for (k = 0; k < 100 && k < got; k++)
+		CHECK(is_seg_mss(pkts[k], k, 100));
+	rte_pktmbuf_free_bulk(pkts, got);
+
+	/* a pool of 20 cannot take 45 segments at once: the frame waits */
+	CHECK(post_tso_mss(&t, 45, 1448, 2) >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, small, pkts, 64), 0);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK(st.drop[VDN_NET_DROP_NO_MBUF] >= 1);
+	got = vdn_net_dequeue_burst(dev, 0, mp, pkts, 64);
+	CHECK_EQ(got, 45);
+	for (k = 0; k < 45 && k < got; k++)
+		CHECK(is_seg_mss(pkts[k], k, 1448));
+	rte_pktmbuf_free_bulk(pkts, got);
+	nused = 0;
+	while (nused < 8 && used(&t, 1, &id, &len))
+		nused++;
+	CHECK_EQ(nused, 3);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.gso_segs, 190);
+	CHECK_EQ(st.tx_packets, 191);
+	CHECK_EQ(rte_mempool_avail_count(small), 20);
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	CHECK_EQ(rte_mempool_avail_count(mp), free0);
+	rte_mempool_free(small);
+	arena_fini(&t.a);
+}
+
+static void test_cut_split(void)
+{
+	run_cut(false);
+}
+
+static void test_cut_packed(void)
+{
+	run_cut(true);
 }
 
 static void test_backlog_split(void)
@@ -892,6 +1013,8 @@ int main(void)
 	RUN(test_broken_queue);
 	RUN(test_backlog_split);
 	RUN(test_backlog_packed);
+	RUN(test_cut_split);
+	RUN(test_cut_packed);
 	RUN(test_in_order_split);
 	RUN(test_in_order_packed);
 	rte_eal_cleanup();

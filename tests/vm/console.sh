@@ -39,7 +39,7 @@ con "show devices" "vdn0 +virtio +$MAC +1500 +up +1/1"
 con "show device vdn0" "features negotiated +0x[0-9a-f]+ .*VERSION_1"
 con "show device vdn0" "status +0x0f ACKNOWLEDGE DRIVER FEATURES_OK DRIVER_OK"
 con "show device vdn0" "netdev +eth0 in netns ctr"
-con "show lcores" "^1 +vdn0 +0 +0 +[0-9.]+ +datapath"
+con "show lcores" "^1 +vdn0 +0 +0 +[0-9.]+ +0 +datapath"
 con "show port vdn0" "port 0 net_af_xdp0 \(driver net_af_xdp\).*used by vdn0"
 con "show devices --json" '^\{"devices": \[\{"name": "vdn0"'
 

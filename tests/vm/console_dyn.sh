@@ -70,7 +70,7 @@ ok "vdn0 pings its peer"
 # vdn0 pings all along: adding and removing others must not disturb it
 ip netns exec ctr ping -i 0.2 10.0.0.2 >/tmp/bg-ping.txt 2>&1 &
 BG=$!
-con "show lcores" "^2 +- +- +- +- +idle: serves nothing"
+con "show lcores" "^2 +- +- +- +- +- +idle: serves nothing"
 
 step "add device through the console"
 CON_WAIT=60 con "add device $SPEC1" "vdn1: added on port net_af_packet1, netdev eth0 in netns ctr2"
@@ -187,7 +187,7 @@ step "del device through the console"
 CON_WAIT=60 con "del device vdn1" "vdn1: removed"
 gone vdn1 ctr2
 con "show devices" "vdn0 +virtio"
-con "show lcores" "^2 +- +- +- +- +idle: serves nothing"
+con "show lcores" "^2 +- +- +- +- +- +idle: serves nothing"
 con "show device vdn1" "error: no device named 'vdn1'"
 # its port was closed and released with it
 con "add device $SPEC1" "error: add device vdn1: no port 'net_af_packet1'"

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The container path end to end, through the kernel's own virtio_net driver:
 #   peer netns [vb 10.0.0.2] --veth-- va <AF_XDP> vdnet <VDUSE> eth0 [ctr netns 10.0.0.1]
-# ping, TCP both ways (iperf3 + a checksummed transfer), link toggling from
-# the daemon seen as carrier in the container, clean teardown, restart.
+# ping, TCP both ways (iperf3 + checksummed transfers, IPv4 and IPv6), segments towards
+# the container coalesced into GUEST_TSO frames (gro_frames grows, no
+# checksum or frame errors in the guest), link toggling from the daemon
+# seen as carrier in the container, clean teardown, restart.
 # Argument `packed` (or VDN_PACKED=1): the device also offers packed rings,
 # which virtio_net then takes; without it they must not even be offered.
 # Argument `inorder` (after `packed` if both): the device also offers
@@ -50,6 +52,8 @@ if [ $INORDER = 1 ]; then
 	ok "IN_ORDER negotiated by this kernel's virtio_net: $(((negotiated >> 35) & 1))"
 fi
 ok "features negotiated $negotiated"
+# GRO towards the driver needs GUEST_CSUM (1) and GUEST_TSO4 (7)
+expect_eq "GUEST_CSUM + GUEST_TSO4 negotiated" "$(((negotiated >> 1) & 1))$(((negotiated >> 7) & 1))" 11
 
 step "ping 20 packets from the container"
 out=$(ip netns exec ctr ping -c 20 -i 0.2 -W 2 10.0.0.2) || { echo "$out"; cat "$LOG"; fail "ping failed"; }
@@ -58,6 +62,23 @@ echo "$out" | grep -q " 0% packet loss" || fail "ping lost packets"
 peer_mac=$(ip -n peer neigh show 10.0.0.1 | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}')
 expect_eq "MAC the peer sees for 10.0.0.1" "$peer_mac" "$MAC"
 
+json_get() { python3 -c "import json, sys; j = json.load(sys.stdin); print($1)"; }
+# gro_frames: TSO frames the device merged towards the driver, so far
+gro_frames() {
+	"$BUILD/app/vdnet" --connect /run/vdnet.sock show stats vdn0 --json |
+		json_get 'j["devices"][0]["total"]["gro_frames"]'
+}
+# the guest's view of what it received: TCP checksum errors, frame/length errors
+guest_rx_errors() {
+	local tcp
+	tcp=$(ip netns exec ctr awk '$1 == "Tcp:" { if (!n) { for (i = 1; i <= NF; i++) c[$i] = i; n = 1 }
+		else print $c["InCsumErrors"] }' /proc/net/snmp)
+	local d=/sys/class/net/eth0/statistics
+	echo "tcp_in_csum_errors=$tcp rx_errors=$(ip netns exec ctr cat $d/rx_errors)" \
+		"rx_frame_errors=$(ip netns exec ctr cat $d/rx_frame_errors)" \
+		"rx_length_errors=$(ip netns exec ctr cat $d/rx_length_errors)"
+}
+
 step "TCP: iperf3 both directions"
 ip netns exec peer iperf3 -s -D -1 -p 5201 >/dev/null
 wait_listen peer 5201
@@ -65,8 +86,12 @@ ip netns exec ctr iperf3 -c 10.0.0.2 -p 5201 -t 3 -f m >/tmp/iperf-tx.txt || { c
 grep -E "sender|receiver" /tmp/iperf-tx.txt
 ip netns exec peer iperf3 -s -D -1 -p 5202 >/dev/null
 wait_listen peer 5202
+g0=$(gro_frames)
 ip netns exec ctr iperf3 -c 10.0.0.2 -p 5202 -t 3 -R -f m >/tmp/iperf-rx.txt || { cat /tmp/iperf-rx.txt; fail "iperf3 peer->ctr failed"; }
 grep -E "sender|receiver" /tmp/iperf-rx.txt
+g1=$(gro_frames)
+[ -n "$g0" ] && [ -n "$g1" ] && [ "$g1" -gt "$g0" ] || fail "peer->ctr: no TSO frames merged towards the driver (gro_frames $g0 -> $g1)"
+ok "peer->ctr: $((g1 - g0)) TSO frames merged towards the driver"
 for f in /tmp/iperf-tx.txt /tmp/iperf-rx.txt; do
 	mbps=$(awk '/receiver/ {for (i=1;i<=NF;i++) if ($i ~ /bits\/sec/) print $(i-1)}' "$f")
 	[ -n "$mbps" ] && awk -v m="$mbps" 'BEGIN{exit !(m > 0)}' || fail "no throughput in $f"
@@ -86,7 +111,34 @@ xfer() { # FROM_NS TO_NS TO_ADDR PORT
 	expect_eq "$1->$2 bytes+sha256" "${r#recv }" "${s#send }"
 }
 xfer ctr peer 10.0.0.2 7001
+g0=$(gro_frames)
 xfer peer ctr 10.0.0.1 7002
+g1=$(gro_frames)
+[ "$g1" -gt "$g0" ] || fail "peer->ctr transfer: no TSO frames merged (gro_frames $g0 -> $g1)"
+ok "peer->ctr transfer went (partly) as $((g1 - g0)) merged TSO frames"
+
+step "IPv6: the same transfer peer->ctr, merged as GUEST_TSO6 frames"
+ip -n ctr addr add fd00::1/64 dev eth0 nodad
+ip -n peer addr add fd00::2/64 dev vb nodad
+wait_for 20 ip netns exec ctr ping -6 -c 1 -W 1 fd00::2 || fail "no IPv6 ping through vdnet"
+g0=$(gro_frames)
+xfer peer ctr fd00::1 7004
+g1=$(gro_frames)
+[ "$g1" -gt "$g0" ] || fail "IPv6 peer->ctr transfer: no TSO frames merged (gro_frames $g0 -> $g1)"
+ok "IPv6 peer->ctr transfer went (partly) as $((g1 - g0)) merged TSO frames"
+
+step "the guest took every merged frame: no checksum, frame or length errors"
+errs=$(guest_rx_errors)
+expect_eq "guest receive errors" "$errs" "tcp_in_csum_errors=0 rx_errors=0 rx_frame_errors=0 rx_length_errors=0"
+dmesg | grep -i "bad gso" && fail "virtio_net complained about a GSO header"
+ok "no 'bad gso' from virtio_net"
+
+step "gro off at run time: the same transfer arrives intact, nothing merged"
+"$BUILD/app/vdnet" --connect /run/vdnet.sock set gro vdn0 off || fail "set gro off failed"
+g0=$(gro_frames)
+xfer peer ctr 10.0.0.1 7003
+expect_eq "gro_frames with gro off" "$(gro_frames)" "$g0"
+"$BUILD/app/vdnet" --connect /run/vdnet.sock set gro vdn0 on || fail "set gro on failed"
 
 step "link down/up from the daemon is the container's carrier"
 "$BUILD/app/vdnet" --connect /run/vdnet.sock set link down vdn0 || fail "set link down failed"
@@ -103,6 +155,7 @@ step "stats"
 grep -Eq "to-driver [1-9][0-9]* pkts" /tmp/stats.txt || fail "stats show no packets to the driver"
 grep -Eq "from-driver [1-9][0-9]* pkts" /tmp/stats.txt || fail "stats show no packets from the driver"
 grep -Eq "gso-segs=[1-9]" /tmp/stats.txt || fail "stats show no TSO frames segmented"
+grep -Eq "gro-frames=[1-9][0-9]* gro-segs=[1-9]" /tmp/stats.txt || fail "stats show no TSO frames merged"
 
 step "SIGTERM tears everything down"
 vdnet_stop TERM

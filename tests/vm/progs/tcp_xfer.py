@@ -5,6 +5,7 @@ test can prove data arrived intact (iperf3 only counts bytes).
 
   tcp_xfer.py recv PORT            -> prints "recv BYTES SHA256" after EOF
   tcp_xfer.py send HOST PORT BYTES -> prints "send BYTES SHA256"
+(HOST an IPv4 or IPv6 address; recv listens on both.)
 """
 import hashlib
 import os
@@ -13,9 +14,11 @@ import sys
 
 
 def recv(port):
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPv6 and, v4-mapped, IPv4 alike
+    srv = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("0.0.0.0", port))
+    srv.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    srv.bind(("::", port))
     srv.listen(1)
     srv.settimeout(60)
     conn, _ = srv.accept()
