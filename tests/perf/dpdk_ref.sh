@@ -25,6 +25,7 @@
 # a packet (what it made of our descriptors).
 #   dpdk_ref.sh [--seconds S] [--our-driver VU_BENCH [--in-order]] split|packed 64|1518 tx|rx
 # $DPDK_REF_VU_ARGS: more virtio_user devargs (e.g. in_order=0).
+# $DPDK_REF_NULL_SIZE: the null port's frame size if not the cell's (tests).
 # Prints `RUN <layout> <size> <dir> mpps=X`; exit 77 without dpdk-testpmd,
 # 1 when the run failed or did not check out.
 set -u
@@ -96,7 +97,9 @@ pmd=(--nb-cores=1 --total-num-mbufs=8192 --stats-period=1)
 # forwarding (null -> vhost) costs the device no more than an empty poll,
 # as the rx cell's reverse stream (vhost -> null) does with a driver that
 # never transmits
-nullarg="net_null0,size=$size"
+# $DPDK_REF_NULL_SIZE: another frame size for the null port than the
+# cell's, for tests that the checks catch a wrong length
+nullarg="net_null0,size=${DPDK_REF_NULL_SIZE:-$size}"
 [ "$dir" = tx ] && nullarg="$nullarg,no-rx=1"
 vuarg="net_virtio_user0,path=$tmp/vhost.sock,queue_size=256"
 [ "$layout" = packed ] && vuarg="$vuarg,packed_vq=1"

@@ -4,8 +4,8 @@
 # still runs: one very short run in each layout, size and direction (four
 # cells that cover all of them, each run starts a testpmd), plus one with
 # IN_ORDER; each must print its RUN line with a rate above zero (dpdk_ref.sh
-# prints none for a run that failed vu_bench's or its own checks).  Speed is
-# not judged here.
+# prints none for a run that failed vu_bench's or its own checks).  And one
+# run with frames of the wrong size must fail.  Speed is not judged here.
 #   vu_smoke.sh PATH/TO/vu_bench
 set -u
 vu=$1
@@ -30,4 +30,11 @@ done
 out=$("$ref" --seconds 0.1 --our-driver "$vu" --in-order packed 64 tx 2>&1)
 echo "$out"
 echo "$out" | grep -Eq '^RUN packed 64 tx mpps=[0-9]+\.[0-9]+$' || { echo "FAIL: --in-order"; exit 1; }
-echo "ok: $n cells and one in order"
+# the checks bite: vhost delivers 64 B frames where the driver expects
+# 1518 B ones, so the run must fail and print no RUN line
+out=$(DPDK_REF_NULL_SIZE=64 "$ref" --seconds 0.1 --our-driver "$vu" split 1518 rx 2>&1)
+rc=$?
+echo "$out"
+{ [ "$rc" = 1 ] && ! echo "$out" | grep -q '^RUN '; } ||
+	{ echo "FAIL: wrong RX lengths went unnoticed (exit $rc)"; exit 1; }
+echo "ok: $n cells and one in order; wrong lengths caught"
