@@ -21,7 +21,7 @@
 # rate is then vu_bench's own (packets its driver got back per second over
 # S seconds, S may be fractional), as dev_bench measures ours; the check:
 # vhost's totals lie between what the driver got back and what it posted,
-# the null port forwarded all of it (tx), and vhost's byte count is S bytes
+# the null port forwarded all of it (tx), and vhost's byte count is SIZE bytes
 # a packet (what it made of our descriptors).
 #   dpdk_ref.sh [--seconds S] [--our-driver VU_BENCH [--in-order]] split|packed 64|1518 tx|rx
 # $DPDK_REF_VU_ARGS: more virtio_user devargs (e.g. in_order=0).
