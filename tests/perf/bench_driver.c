@@ -95,7 +95,7 @@ static void stamp(struct bench_drv *d, uint16_t id)
 
 	if (!d->rx)
 		memcpy(bench_buf(d->m, id) + BENCH_HDR_LEN, &d->seq_post, sizeof(d->seq_post));
-	else if (d->rx_mark)
+	else if (d->rx_mark_every && !(d->seq_post & (d->rx_mark_every - 1u)))
 		memcpy(bench_buf(d->m, id) + BENCH_HDR_LEN, &mark, sizeof(mark));
 	d->seq_post++;
 	if (d->in_order)
@@ -180,7 +180,7 @@ static void done(struct bench_drv *d, uint16_t id, uint32_t len)
 		d->errors++;
 		return;
 	}
-	if (d->rx && d->rx_mark) {
+	if (d->rx && d->rx_mark_every) {
 		if (!rx_marked_ok(d, id, len))
 			d->errors++;
 	} else if (d->rx) {

@@ -21,12 +21,13 @@
  * device's count; in steady state the two are the same).  Checks: every
  * buffer comes back once and in range; RX buffers come back with the right
  * length, num_buffers 1 and the device's data over the mark the driver left
- * (DPDK's null port carries no sequence numbers, so no sequence check on
- * RX; on TX the length check is dpdk_ref.sh's, from vhost's byte count).
+ * in the buffers it posted (all of them, or one in --mark-every N) (DPDK's
+ * null port carries no sequence numbers, so no sequence check on RX; on TX
+ * the length check is dpdk_ref.sh's, from vhost's byte count).
  * Any error: no RUN line, exit 1.
  *
  *   vu_bench --socket PATH --layout split|packed --size 64|1518 --dir tx|rx
- *            [--seconds S] [--queue-size N] [--burst N] [--in-order]
+ *            [--seconds S] [--queue-size N] [--burst N] [--in-order] [--mark-every N]
  * Prints `RUN <layout> <size> <dir> mpps=X` and `TOTAL posted=P returned=R`
  * (for dpdk_ref.sh's check against testpmd's forwarding totals).
  */
@@ -61,6 +62,7 @@ struct opts {
 	double seconds;
 	uint16_t num;
 	unsigned int burst;
+	uint16_t mark_every; /* RX buffers posted holding the mark: one in N */
 };
 
 struct run {
@@ -197,7 +199,8 @@ static bool dropped(const struct vu_front *f)
 static int usage(void)
 {
 	fprintf(stderr, "usage: vu_bench --socket PATH --layout split|packed --size 64|1518 "
-			"--dir tx|rx [--seconds S] [--queue-size N] [--burst N] [--in-order]\n");
+			"--dir tx|rx [--seconds S] [--queue-size N] [--burst N] [--in-order] "
+			"[--mark-every N]\n");
 	return 2;
 }
 
@@ -205,7 +208,7 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	int have = 0;
 
-	*o = (struct opts){ .seconds = 1.0, .num = 256, .burst = 32 };
+	*o = (struct opts){ .seconds = 1.0, .num = 256, .burst = 32, .mark_every = 1 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -219,6 +222,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->burst = (unsigned int)atoi(v), i++;
 		} else if (!strcmp(a, "--in-order")) {
 			o->in_order = true;
+		} else if (!strcmp(a, "--mark-every") && v) {
+			o->mark_every = (uint16_t)atoi(v), i++;
 		} else if (!strcmp(a, "--layout") && v && (!strcmp(v, "split") || !strcmp(v, "packed"))) {
 			o->packed = !strcmp(v, "packed"), i++, have |= 1;
 		} else if (!strcmp(a, "--dir") && v && (!strcmp(v, "tx") || !strcmp(v, "rx"))) {
@@ -230,7 +235,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		}
 	}
 	if (!o->sock || have != 7 || !(o->seconds > 0) || o->burst < 1 || o->burst > MAX_BURST ||
-	    o->num < 2 || o->num > BENCH_MAX_NUM || (o->num & (o->num - 1)) ||
+	    o->num < 2 || o->num > BENCH_MAX_NUM || (o->num & (o->num - 1)) || !o->mark_every ||
+	    (o->mark_every & (o->mark_every - 1)) ||
 	    16u * o->num + 128 + 8u * o->num > IDLE_SIZE)
 		return usage();
 	return 0;
@@ -348,7 +354,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	r.drv.in_order = o.in_order;
-	r.drv.rx_mark = true;
+	r.drv.rx_mark_every = o.mark_every;
 	for (int i = 0; i < 4; i++) {
 		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (efd[i] < 0) {
