@@ -2,7 +2,10 @@
 /* Driver sides of split and packed rings for ring_bench (see the header). */
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
+
+#include <linux/virtio_net.h>
 
 #include "bench_driver.h"
 
@@ -88,8 +91,12 @@ void bench_drv_cfg(const struct bench_drv *d, struct vdn_vring_cfg *cfg, vdn_vri
 /* TX buffers carry a sequence number the device checks after its copy. */
 static void stamp(struct bench_drv *d, uint16_t id)
 {
+	static const uint64_t mark = BENCH_RX_MARK;
+
 	if (!d->rx)
 		memcpy(bench_buf(d->m, id) + BENCH_HDR_LEN, &d->seq_post, sizeof(d->seq_post));
+	else if (d->rx_mark_every && !(d->seq_post & (d->rx_mark_every - 1u)))
+		memcpy(bench_buf(d->m, id) + BENCH_HDR_LEN, &mark, sizeof(mark));
 	d->seq_post++;
 	if (d->in_order)
 		d->ord[(d->ord_head + d->ord_n++) % BENCH_MAX_NUM] = id;
@@ -153,13 +160,30 @@ unsigned int bench_drv_post(struct bench_drv *d, unsigned int max)
 	return d->packed ? post_packed(d, n) : post_split(d, n);
 }
 
+/* An RX buffer from a device that cannot stamp: its copy overwrote the
+ * mark, and the header says one buffer. */
+static bool rx_marked_ok(const struct bench_drv *d, uint16_t id, uint32_t len)
+{
+	const uint8_t *b = bench_buf(d->m, id);
+	uint64_t v;
+	uint16_t nbuf;
+
+	memcpy(&v, b + BENCH_HDR_LEN, sizeof(v));
+	memcpy(&nbuf, b + offsetof(struct virtio_net_hdr_mrg_rxbuf, num_buffers), sizeof(nbuf));
+	return len == BENCH_HDR_LEN + d->pkt_len && v != BENCH_RX_MARK && le16toh(nbuf) == 1;
+}
+
 static void done(struct bench_drv *d, uint16_t id, uint32_t len)
 {
-	if (id >= d->num) {
+	/* out of range, or every buffer is already back: a second return */
+	if (id >= d->num || d->nfree >= d->num) {
 		d->errors++;
 		return;
 	}
-	if (d->rx) {
+	if (d->rx && d->rx_mark_every) {
+		if (!rx_marked_ok(d, id, len))
+			d->errors++;
+	} else if (d->rx) {
 		uint64_t seq;
 
 		memcpy(&seq, bench_buf(d->m, id) + BENCH_HDR_LEN, sizeof(seq));
