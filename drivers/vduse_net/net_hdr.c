@@ -118,6 +118,5 @@ int vdn_net_hdr_to_mbuf(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m,
 void vdn_net_hdr_from_mbuf(const struct rte_mbuf *m, struct virtio_net_hdr_v1 *hdr, bool guest_csum)
 {
 	memset(hdr, 0, sizeof(*hdr));
-	if (guest_csum && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-		hdr->flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	hdr->flags = vdn_net_rx_flags(m, guest_csum);
 }

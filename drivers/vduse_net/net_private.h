@@ -206,6 +206,15 @@ int vdn_net_cvq_poll(struct vdn_net_dev *dev);
 /* net_hdr.c: virtio_net_hdr <-> rte_mbuf offload mapping */
 int vdn_net_hdr_to_mbuf(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m, uint64_t *sw_csum);
 void vdn_net_hdr_from_mbuf(const struct rte_mbuf *m, struct virtio_net_hdr_v1 *hdr, bool guest_csum);
+
+/* The flags of a packet's header towards the driver: a checksum the port
+ * verified is passed on as DATA_VALID when the driver takes GUEST_CSUM. */
+static inline uint8_t vdn_net_rx_flags(const struct rte_mbuf *m, bool guest_csum)
+{
+	return guest_csum && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD
+		       ? VIRTIO_NET_HDR_F_DATA_VALID
+		       : 0;
+}
 /* Folded (not inverted) ones' complement sum of [off, off + len) of a chain. */
 uint16_t vdn_net_mbuf_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len);
 

@@ -124,12 +124,16 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 		if (!g && nb == 0 && c->n_in == 1 && c->in_len >= need && m->nb_segs == 1) {
 			/* the common case, one buffer for a one-segment packet:
 			 * header and data written in place, no iov walk */
-			struct virtio_net_hdr_v1 h1;
 			uint8_t *dst = c->iov[0].base;
+			/* virtio_net_hdr_v1 as two stores straight into the
+			 * buffer: flags, then zeros (no GSO, no checksum
+			 * offsets), then num_buffers = 1 in the last 2 bytes */
+			uint64_t w0 = rte_cpu_to_le_64(vdn_net_rx_flags(m, dev->guest_csum));
+			uint32_t w1 = rte_cpu_to_le_32(1u << 16);
 
-			vdn_net_hdr_from_mbuf(m, &h1, dev->guest_csum);
-			h1.num_buffers = rte_cpu_to_le_16(1);
-			memcpy(dst, &h1, sizeof(h1));
+			RTE_BUILD_BUG_ON(VDN_NET_HDR_LEN != 12);
+			memcpy(dst, &w0, sizeof(w0));
+			memcpy(dst + 8, &w1, sizeof(w1));
 			rte_memcpy(dst + VDN_NET_HDR_LEN, rte_pktmbuf_mtod(m, const void *), m->data_len);
 			vdn_vq_push(r, c->head, need);
 			return 0;
