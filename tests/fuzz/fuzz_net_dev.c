@@ -218,6 +218,7 @@ static void ring_init(int q, uint8_t shape, uint8_t start)
 		fz_net.rx_left = 0;
 	r->corrupt = false;
 	r->broken = false;
+	r->bogus = 0;
 }
 
 /* Features (masked by what is offered: a transport lets the driver ack no
@@ -260,6 +261,15 @@ static uint16_t nfree(const struct ring *r)
 	if (r->packed)
 		return r->k.nids ? r->k.nfree : 0;
 	return r->s.nfree;
+}
+
+/* Room for a chain of `need` descriptors, and on a split ring an avail
+ * slot for it: one per chain in flight or head past the ring. */
+static bool room(const struct ring *r, unsigned int need)
+{
+	if (!r->packed && r->inflight + r->bogus >= r->num)
+		return false;
+	return nfree(r) >= need;
 }
 
 /* Take every used entry the device published and check it. */
@@ -313,9 +323,9 @@ int fz_net_post(int q, const struct drv_seg *segs, unsigned int n, uint64_t tabl
 	unsigned int need = table != UINT64_MAX ? 1 : n;
 	int id;
 
-	if (nfree(r) < need)
+	if (!room(r, need))
 		reap(q);
-	if (nfree(r) < need)
+	if (!room(r, need))
 		return -1;
 	if (table != UINT64_MAX)
 		id = r->packed ? pdrv_add_indirect(&r->k, table, segs, n)
@@ -423,7 +433,11 @@ static void corrupt(struct in *in, uint8_t flags)
 		return;
 	if ((flags & 4) && !r->in_order) {
 		/* a head past the ring: consumed, never used (an in-order
-		 * driver would wait for it forever) */
+		 * driver would wait for it forever); not over an entry the
+		 * device may not have read yet */
+		if (r->inflight + r->bogus >= r->num)
+			return;
+		r->bogus++;
 		drv_publish(&r->s, (uint16_t)(r->num + v % (65536u - r->num)));
 		/* the index may now run more than a ring ahead */
 		r->corrupt = true;

@@ -75,6 +75,10 @@ struct ring {
 	bool corrupt; /* avail idx corrupted (or heads past the ring) since the
 	               * last start */
 	bool broken;  /* the model said it stopped the ring on a corrupt index */
+	/* split: heads past the ring published since the start; they hold
+	 * avail slots until the device passes them, which the driver cannot
+	 * see, so they count against the ring for good */
+	uint16_t bogus;
 };
 
 struct fz_net_state {
