@@ -214,6 +214,23 @@ static inline void prefetch_frame(const struct vdn_chain *c)
 		rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
 }
 
+/* Pop a TX chain into `c`, accounted: 1 a chain; 0 none (the ring is empty
+ * or broken, said once); -EBADMSG a malformed one, counted and already
+ * handed back by lib/vring, so nothing popped before it can be rewound. */
+static inline int tx_pop(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct vdn_chain *c)
+{
+	int rc = vdn_vq_pop(&q->tx.ring, c);
+
+	if (rc == -EBADMSG) {
+		q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
+		bad_chain(q, c);
+		return rc;
+	}
+	if (unlikely(rc == -EIO))
+		vq_broken(dev, q, &q->tx);
+	return rc > 0;
+}
+
 enum batch_end { BATCH_MORE, BATCH_STOP, BATCH_GENERAL };
 
 /*
@@ -230,18 +247,11 @@ static enum batch_end tx_batch(struct vdn_net_dev *dev, struct vdn_net_qp *q,
 	uint32_t room = rte_pktmbuf_data_room_size(o->mp) - RTE_PKTMBUF_HEADROOM;
 	unsigned int want = RTE_MIN(o->n - o->cnt, VDN_NET_TX_BATCH), got, k = 0, used = 0;
 	enum batch_end end = BATCH_MORE;
-	int rc = vdn_vq_pop(r, c);
-
 	/* the first pop says whether there is anything, before any mbuf */
-	if (rc == -EBADMSG) {
-		q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
-		bad_chain(q, c);
-		return BATCH_MORE;
-	}
-	if (unlikely(rc == -EIO))
-		vq_broken(dev, q, &q->tx);
+	int rc = tx_pop(dev, q, c);
+
 	if (rc <= 0)
-		return BATCH_STOP;
+		return rc ? BATCH_MORE : BATCH_STOP;
 	if (!batchable(c, room)) {
 		vdn_vq_unpop(r, 1);
 		return BATCH_GENERAL;
@@ -259,16 +269,10 @@ static enum batch_end tx_batch(struct vdn_net_dev *dev, struct vdn_net_qp *q,
 	}
 	s[k++] = (struct tx_slot){ .buf = c->iov[0].base, .len = c->iov[0].len, .head = c->head };
 	while (k < got) {
-		rc = vdn_vq_pop(r, c);
-		if (rc == -EBADMSG) {
-			/* handed back already; nothing before it needs rewinding */
-			q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
-			bad_chain(q, c);
-			continue;
-		}
-		if (unlikely(rc == -EIO))
-			vq_broken(dev, q, &q->tx);
-		if (rc <= 0) {
+		rc = tx_pop(dev, q, c);
+		if (rc < 0)
+			continue; /* nothing before it needs rewinding */
+		if (rc == 0) {
 			end = BATCH_STOP;
 			break;
 		}
@@ -432,17 +436,10 @@ static bool tx_general(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct tx_
 {
 	struct vdn_vq *r = &q->tx.ring;
 	struct virtio_net_hdr_v1 hdr;
-	int rc = vdn_vq_pop(r, c);
+	int rc = tx_pop(dev, q, c);
 
-	if (rc == -EBADMSG) {
-		q->st.drop[VDN_NET_DROP_BAD_CHAIN]++;
-		bad_chain(q, c);
-		return true;
-	}
-	if (unlikely(rc == -EIO))
-		vq_broken(dev, q, &q->tx);
 	if (rc <= 0)
-		return false;
+		return rc < 0;
 	/* transmit buffers are the device's to read only: a writable one is
 	 * a driver bug, and sending what is readable of such a chain would
 	 * put half-packets on the wire */

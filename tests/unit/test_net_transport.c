@@ -494,6 +494,28 @@ static bool is_segment(const struct rte_mbuf *m, uint16_t k)
 	return is_seg_mss(m, k, 100);
 }
 
+/* A device whose driver took CSUM + HOST_TSO4, only its TX ring (vq 1)
+ * set up, started; NULL (and a failed check) if it could not be. */
+static struct vdn_net_dev *tso_tx_dev(struct tp *t, bool packed)
+{
+	struct vdn_net_dev *dev = NULL;
+	struct vdn_net_opts o;
+
+	memset(t, 0, sizeof(*t));
+	CHECK_EQ(arena_init(&t->a), 0);
+	t->packed = packed;
+	t->features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_CSUM) |
+		      (1ULL << VIRTIO_NET_F_HOST_TSO4) | (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
+	if (packed)
+		CHECK_EQ(pdrv_init(&t->pk[1], &t->a, 64, 0, true), 0);
+	else
+		CHECK_EQ(drv_init(&t->split[1], &t->a, 64, 0), 0);
+	t->ready[1] = true;
+	base_opts(&o);
+	CHECK_EQ(vdn_net_create_on(&o, &ops, t, &dev), 0);
+	return dev;
+}
+
 /* A TSO frame in a batch whose segments overflow the caller's burst: the
  * chains batched behind it are already copied and handed back, so they wait
  * in the device and come out after the last segment, in order; a reset
@@ -501,25 +523,13 @@ static bool is_segment(const struct rte_mbuf *m, uint16_t k)
 static void run_backlog(bool packed)
 {
 	static struct tp t;
-	struct vdn_net_opts o;
 	struct vdn_net_dev *dev;
 	struct vdn_net_q_stats st;
 	struct rte_mbuf *pkts[4];
 	unsigned int free0 = rte_mempool_avail_count(mp), nused = 0;
 	uint32_t id, len;
 
-	memset(&t, 0, sizeof(t));
-	CHECK_EQ(arena_init(&t.a), 0);
-	t.packed = packed;
-	t.features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_CSUM) |
-		     (1ULL << VIRTIO_NET_F_HOST_TSO4) | (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
-	if (packed)
-		CHECK_EQ(pdrv_init(&t.pk[1], &t.a, 64, 0, true), 0);
-	else
-		CHECK_EQ(drv_init(&t.split[1], &t.a, 64, 0), 0);
-	t.ready[1] = true;
-	base_opts(&o);
-	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	dev = tso_tx_dev(&t, packed);
 	if (!dev)
 		return;
 	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
@@ -587,7 +597,6 @@ static void run_cut(bool packed)
 	struct rte_mempool *small = rte_pktmbuf_pool_create(packed ? "c1" : "c0", 20, 0, 0,
 							     RTE_MBUF_DEFAULT_BUF_SIZE,
 							     SOCKET_ID_ANY);
-	struct vdn_net_opts o;
 	struct vdn_net_dev *dev;
 	struct vdn_net_q_stats st;
 	struct rte_mbuf *pkts[128];
@@ -596,18 +605,7 @@ static void run_cut(bool packed)
 	uint16_t k;
 
 	CHECK(small != NULL);
-	memset(&t, 0, sizeof(t));
-	CHECK_EQ(arena_init(&t.a), 0);
-	t.packed = packed;
-	t.features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_CSUM) |
-		     (1ULL << VIRTIO_NET_F_HOST_TSO4) | (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
-	if (packed)
-		CHECK_EQ(pdrv_init(&t.pk[1], &t.a, 64, 0, true), 0);
-	else
-		CHECK_EQ(drv_init(&t.split[1], &t.a, 64, 0), 0);
-	t.ready[1] = true;
-	base_opts(&o);
-	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	dev = tso_tx_dev(&t, packed);
 	if (!dev || !small)
 		return;
 	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
@@ -677,7 +675,6 @@ static void run_cut(bool packed)
 static void run_batch_then_cut(bool packed)
 {
 	static struct tp t;
-	struct vdn_net_opts o;
 	struct vdn_net_dev *dev;
 	struct vdn_net_q_stats st;
 	struct rte_mbuf *pkts[64];
@@ -685,18 +682,7 @@ static void run_batch_then_cut(bool packed)
 	uint32_t id, len;
 	uint16_t k;
 
-	memset(&t, 0, sizeof(t));
-	CHECK_EQ(arena_init(&t.a), 0);
-	t.packed = packed;
-	t.features = (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_CSUM) |
-		     (1ULL << VIRTIO_NET_F_HOST_TSO4) | (packed ? 1ULL << VIRTIO_F_RING_PACKED : 0);
-	if (packed)
-		CHECK_EQ(pdrv_init(&t.pk[1], &t.a, 64, 0, true), 0);
-	else
-		CHECK_EQ(drv_init(&t.split[1], &t.a, 64, 0), 0);
-	t.ready[1] = true;
-	base_opts(&o);
-	CHECK_EQ(vdn_net_create_on(&o, &ops, &t, &dev), 0);
+	dev = tso_tx_dev(&t, packed);
 	if (!dev)
 		return;
 	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
