@@ -29,6 +29,7 @@
 #include <rte_mbuf.h>
 
 #include "fz_arena.h"
+#include "fz_mbuf.h"
 #include "net_private.h"
 
 #define MAXP 16
@@ -60,36 +61,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void free_ext(void *addr, void *opaque)
-{
-	free(addr);
-	free(opaque);
-}
-
-static struct rte_mbuf *seg_alloc(const uint8_t *p, uint16_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(in_mp);
-	struct rte_mbuf_ext_shared_info *sh = malloc(sizeof(*sh));
-	uint8_t *buf = malloc(len ? len : 1);
-
-	FZ_ASSERT(m && sh && buf);
-	memcpy(buf, p, len);
-	sh->free_cb = free_ext;
-	sh->fcb_opaque = sh;
-	rte_mbuf_ext_refcnt_set(sh, 1);
-	rte_pktmbuf_attach_extbuf(m, buf, RTE_BAD_IOVA, len ? len : 1, sh);
-	m->data_len = len;
-	m->pkt_len = len;
-	return m;
-}
-
 static struct rte_mbuf *to_mbuf(const uint8_t *p, uint32_t len, uint32_t chunk)
 {
 	struct rte_mbuf *head = NULL;
 
 	for (uint32_t at = 0; at < len || !head; at += chunk) {
 		uint32_t take = len - at < chunk ? len - at : chunk;
-		struct rte_mbuf *m = seg_alloc(p + at, (uint16_t)take);
+		struct rte_mbuf *m = fz_ext_mbuf(in_mp, p + at, (uint16_t)take);
 
 		if (!head)
 			head = m;

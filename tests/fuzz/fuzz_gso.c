@@ -26,6 +26,7 @@
 #include <rte_tcp.h>
 
 #include "fz_arena.h"
+#include "fz_mbuf.h"
 #include "net_private.h"
 
 #define FZ_MAX_FRAME 70000
@@ -68,29 +69,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void free_ext(void *addr, void *opaque)
-{
-	free(addr);
-	free(opaque);
-}
-
-static struct rte_mbuf *seg_alloc(const uint8_t *p, uint16_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(in_mp);
-	struct rte_mbuf_ext_shared_info *sh = malloc(sizeof(*sh));
-	uint8_t *buf = malloc(len ? len : 1);
-
-	FZ_ASSERT(m && sh && buf);
-	memcpy(buf, p, len);
-	sh->free_cb = free_ext;
-	sh->fcb_opaque = sh;
-	rte_mbuf_ext_refcnt_set(sh, 1);
-	rte_pktmbuf_attach_extbuf(m, buf, RTE_BAD_IOVA, len ? len : 1, sh);
-	m->data_len = len;
-	m->pkt_len = len;
-	return m;
-}
-
 /* Split at input-chosen points; a segment holds at most 65535 bytes, so
  * the last ones take what is left in such pieces. */
 static struct rte_mbuf *chain_alloc(const struct fz_hdr *h, const uint8_t *frame, uint32_t len)
@@ -107,7 +85,7 @@ static struct rte_mbuf *chain_alloc(const struct fz_hdr *h, const uint8_t *frame
 			take = len - at;
 		if (take > UINT16_MAX)
 			take = UINT16_MAX;
-		m = seg_alloc(frame + at, (uint16_t)take);
+		m = fz_ext_mbuf(in_mp, frame + at, (uint16_t)take);
 		at += take;
 		if (!head)
 			head = m;

@@ -21,6 +21,7 @@
 #include <rte_mbuf.h>
 
 #include "fz_arena.h"
+#include "fz_mbuf.h"
 #include "net_private.h"
 
 #define FZ_MAX_FRAME 9216
@@ -55,29 +56,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void free_ext(void *addr, void *opaque)
-{
-	free(addr);
-	free(opaque);
-}
-
-static struct rte_mbuf *seg_alloc(const uint8_t *p, uint16_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	struct rte_mbuf_ext_shared_info *sh = malloc(sizeof(*sh));
-	uint8_t *buf = malloc(len ? len : 1);
-
-	FZ_ASSERT(m && sh && buf);
-	memcpy(buf, p, len);
-	sh->free_cb = free_ext;
-	sh->fcb_opaque = sh;
-	rte_mbuf_ext_refcnt_set(sh, 1);
-	rte_pktmbuf_attach_extbuf(m, buf, RTE_BAD_IOVA, len ? len : 1, sh);
-	m->data_len = len;
-	m->pkt_len = len;
-	return m;
-}
-
 static struct rte_mbuf *chain_alloc(const struct fz_hdr *h, const uint8_t *frame, uint32_t len)
 {
 	unsigned int n = 1 + h->nsegs % FZ_MAX_SEGS;
@@ -90,7 +68,7 @@ static struct rte_mbuf *chain_alloc(const struct fz_hdr *h, const uint8_t *frame
 
 		if (take > len - at)
 			take = len - at;
-		m = seg_alloc(frame + at, (uint16_t)take);
+		m = fz_ext_mbuf(mp, frame + at, (uint16_t)take);
 		at += take;
 		if (!head)
 			head = m;
