@@ -16,6 +16,14 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
+# run.sh boots with maxcpus=1: multi-threaded TCG races with the kernel's
+# live text patching (a vCPU running a stale translation hits the int3 of a
+# static key another vCPU finished flipping: "Oops: int3"), and boot flips
+# many keys.  One vCPU boots; the others come online only now.
+for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
+	[ -e "$c" ] && echo 1 >"$c"
+done
+
 for m in $(cat /mods/order); do
 	insmod "/mods/$m" || fail "insmod $m failed"
 done
@@ -48,6 +56,7 @@ mkdir -p $R/lib/modules $R/run/vdn
 mount -t 9p -o "$P9,ro" modules $R/lib/modules || fail "cannot mount the module tree"
 mount -t 9p -o "$P9" results $R/run/vdn || fail "cannot mount the results share"
 
+: >$R/run/vdn/started
 chroot $R /bin/sh /run/vdn/job.sh >$R/run/vdn/out.log 2>&1 </dev/null
 echo $? >$R/run/vdn/rc
 chroot $R dmesg >$R/run/vdn/dmesg.log 2>&1
