@@ -383,9 +383,10 @@ static void counters_json(FILE *f, const struct vdn_net_q_stats *s, const struct
 		PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"rx_pps\": %.0f, \"rx_bps\": %.0f, "
 		"\"tx_pps\": %.0f, \"tx_bps\": %.0f, \"irqs\": %" PRIu64 ", \"sw_csum\": %" PRIu64
 		", \"gso_segs\": %" PRIu64 ", \"gro_frames\": %" PRIu64 ", \"gro_segs\": %" PRIu64
+		", \"tso_out\": %" PRIu64 ", \"csum_out\": %" PRIu64 ", \"lro_in\": %" PRIu64
 		", \"drops\": {", s->rx_packets, s->rx_bytes, s->tx_packets, s->tx_bytes, r->rx_pps,
 		r->rx_bps, r->tx_pps, r->tx_bps, s->irqs, s->sw_csum, s->gso_segs, s->gro_frames,
-		s->gro_segs);
+		s->gro_segs, s->tso_out, s->csum_out, s->lro_in);
 	for (int k = 0; k < VDN_NET_DROP__COUNT; k++)
 		fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", vdn_net_drop_str(k), s->drop[k]);
 	fprintf(f, ", \"%s\": %" PRIu64 "}", VDNET_DROP_HANDOFF, handoff);

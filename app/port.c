@@ -2,6 +2,7 @@
 /* The DPDK port behind a device: resolve it, give it one RX/TX queue per
  * device queue pair, and an mbuf pool on its NUMA socket. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,11 @@
 #define NB_MBUF 8191
 #define MBUF_CACHE 256
 #define RING_SIZE 512
+/* what the device model can leave to the port (vdn_net.h); chained mbufs
+ * carry the TSO frames it hands over whole */
+#define TX_OFFLOADS (RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | \
+		     RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | \
+		     RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 
 static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 
@@ -100,6 +106,9 @@ int vdnet_port_setup(struct vdnet_dev *d)
 		pc.rx_adv_conf.rss_conf.rss_hf = di.flow_type_rss_offloads &
 						 (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	}
+	/* whatever of segmentation and checksumming the port can do, the
+	 * device leaves to it (vdn_net_set_port_offloads) */
+	pc.txmode.offloads = di.tx_offload_capa & TX_OFFLOADS;
 	rc = rte_eth_dev_configure(d->port_id, info.max_queue_pairs, info.max_queue_pairs, &pc);
 	if (rc) {
 		LOG(ERR, "port %s: configure failed: %s\n", d->conf.port, strerror(-rc));
@@ -115,6 +124,15 @@ int vdnet_port_setup(struct vdnet_dev *d)
 			return rc;
 		}
 	}
+	rc = vdn_net_set_port_offloads(d->net, pc.txmode.offloads, pc.rxmode.offloads);
+	if (rc)
+		return rc;
+	if (pc.txmode.offloads)
+		LOG(INFO, "device %s: port %s takes tx offloads 0x%" PRIx64 " (tso %s, tcp csum %s, "
+		    "udp csum %s)\n", d->conf.name, d->conf.port, pc.txmode.offloads,
+		    pc.txmode.offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO ? "yes" : "no",
+		    pc.txmode.offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM ? "yes" : "no",
+		    pc.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM ? "yes" : "no");
 	rc = rte_eth_dev_start(d->port_id);
 	if (rc) {
 		LOG(ERR, "port %s: start failed: %s\n", d->conf.port, strerror(-rc));

@@ -130,6 +130,9 @@ int vdnet_stats_get(struct vdnet *v, unsigned int i, uint16_t qp, struct vdn_net
 	s->gso_segs -= b->gso_segs;
 	s->gro_frames -= b->gro_frames;
 	s->gro_segs -= b->gro_segs;
+	s->tso_out -= b->tso_out;
+	s->csum_out -= b->csum_out;
+	s->lro_in -= b->lro_in;
 	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
 		s->chain_err[r] -= b->chain_err[r];
 	s->vq_broken -= b->vq_broken;
@@ -149,6 +152,9 @@ void vdnet_stats_add(struct vdn_net_q_stats *tot, const struct vdn_net_q_stats *
 	tot->gso_segs += s->gso_segs;
 	tot->gro_frames += s->gro_frames;
 	tot->gro_segs += s->gro_segs;
+	tot->tso_out += s->tso_out;
+	tot->csum_out += s->csum_out;
+	tot->lro_in += s->lro_in;
 	for (int r = 0; r < VDN_VRING_E__COUNT; r++)
 		tot->chain_err[r] += s->chain_err[r];
 	tot->vq_broken += s->vq_broken;
@@ -208,7 +214,9 @@ static void dev_stats(FILE *f, struct vdnet *v, unsigned int i)
 			fprintf(f, " %s=%" PRIu64, vdn_net_drop_str(k), s.drop[k]);
 		fprintf(f, " %s=%" PRIu64, VDNET_DROP_HANDOFF, vdnet_stats_handoff(v, i, q));
 		fprintf(f, "  sw-csum=%" PRIu64 " gso-segs=%" PRIu64 " gro-frames=%" PRIu64
-			" gro-segs=%" PRIu64 "\n", s.sw_csum, s.gso_segs, s.gro_frames, s.gro_segs);
+			" gro-segs=%" PRIu64 " tso-out=%" PRIu64 " csum-out=%" PRIu64 " lro-in=%" PRIu64
+			"\n", s.sw_csum, s.gso_segs, s.gro_frames, s.gro_segs, s.tso_out, s.csum_out,
+			s.lro_in);
 		if (s.drop[VDN_NET_DROP_BAD_CHAIN] || s.vq_broken) {
 			fprintf(f, "        bad chains:");
 			for (int e = 0; e < VDN_VRING_E__COUNT; e++)

@@ -108,6 +108,9 @@ static void add_counters(struct rte_tel_data *d, const struct vdn_net_q_stats *s
 	rte_tel_data_add_dict_u64(d, "gso_segs", s->gso_segs);
 	rte_tel_data_add_dict_u64(d, "gro_frames", s->gro_frames);
 	rte_tel_data_add_dict_u64(d, "gro_segs", s->gro_segs);
+	rte_tel_data_add_dict_u64(d, "tso_out", s->tso_out);
+	rte_tel_data_add_dict_u64(d, "csum_out", s->csum_out);
+	rte_tel_data_add_dict_u64(d, "lro_in", s->lro_in);
 	rte_tel_data_add_dict_u64(d, "rx_packets", s->rx_packets);
 	rte_tel_data_add_dict_u64(d, "rx_bytes", s->rx_bytes);
 	rte_tel_data_add_dict_u64(d, "tx_packets", s->tx_packets);

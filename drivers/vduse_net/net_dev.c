@@ -360,6 +360,17 @@ bool vdn_net_gro(const struct vdn_net_dev *dev)
 	return atomic_load_explicit(&dev->gro_on, memory_order_relaxed);
 }
 
+int vdn_net_set_port_offloads(struct vdn_net_dev *dev, uint64_t tx, uint64_t rx)
+{
+	if (!dev)
+		return -EINVAL;
+	/* each read on its own per frame: a mix of old and new is harmless,
+	 * as every path checks the one flag it uses */
+	__atomic_store_n(&dev->port_tx_offloads, tx, __ATOMIC_RELAXED);
+	__atomic_store_n(&dev->port_rx_offloads, rx, __ATOMIC_RELAXED);
+	return 0;
+}
+
 int vdn_net_set_mtu(struct vdn_net_dev *dev, uint16_t mtu)
 {
 	uint16_t le = rte_cpu_to_le_16(mtu);

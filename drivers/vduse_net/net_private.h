@@ -118,7 +118,8 @@ struct vdn_net_dev {
 	uint16_t vq_size;
 	uint8_t status;
 	struct virtio_net_config cfg;
-	uint64_t port_tx_offloads;
+	/* vdn_net_set_port_offloads(); read by the datapath (relaxed) */
+	uint64_t port_tx_offloads, port_rx_offloads;
 	struct vdn_net_filter_pub filter; /* RX filter, as the datapath reads it */
 	vdn_net_log_fn log;
 	void *log_opaque;
@@ -242,6 +243,25 @@ int vdn_net_gso_parse(const struct virtio_net_hdr_v1 *hdr, const struct rte_mbuf
  * headers. */
 int vdn_net_gso_segment(const struct rte_mbuf *m, const struct vdn_net_gso *g, uint16_t first,
 			struct rte_mempool *mp, struct rte_mbuf **out, uint16_t n);
+
+/* net_offload.c: what the port finishes (vdn_net_set_port_offloads).
+ *
+ * Describe the TSO super-frame `m` (parsed into `g` by vdn_net_gso_parse)
+ * to a port with RTE_ETH_TX_OFFLOAD_TCP_TSO and TCP_CKSUM in `port_tx`:
+ * RTE_MBUF_F_TX_TCP_SEG, lengths, tso_segsz, and DPDK's pseudo-header sum
+ * (without length) in the TCP checksum.  -ENOTSUP: the port cannot (nor
+ * take chained mbufs, when `m` is one), or the headers are not in the
+ * first segment; `m` is untouched, cut it in
+ * software. */
+int vdn_net_tso_offload(const struct vdn_net_gso *g, struct rte_mbuf *m, uint64_t port_tx);
+/* Leave a NEEDS_CSUM frame's partial TCP/UDP checksum to a port with
+ * RTE_ETH_TX_OFFLOAD_TCP_CKSUM/UDP_CKSUM: RTE_MBUF_F_TX_{TCP,UDP}_CKSUM,
+ * IPV4/IPV6, l2_len, l3_len.  Only for Ethernet (+ up to 2 VLAN tags) +
+ * IPv4 / IPv6 without extension headers + the L4 header the offset names,
+ * csum_start right behind the IP header, all in the first segment.
+ * -ENOTSUP otherwise (no GSO, no NEEDS_CSUM, the port cannot, another
+ * shape); `m` is untouched, finish it with vdn_net_hdr_to_mbuf(). */
+int vdn_net_csum_offload(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m, uint64_t port_tx);
 
 /* net_gro.c: TCP segments coalesced into GUEST_TSO4/6 frames towards the
  * driver (host -> driver); pure, over mbufs and iovs. */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
@@ -60,7 +61,36 @@ static void gso_drain(struct vdn_net_qp *q, struct tx_out *o)
 	}
 }
 
-/* Take a TSO super-frame from the driver and hand out what fits of it. */
+static inline uint64_t port_tx(const struct vdn_net_dev *dev)
+{
+	return __atomic_load_n(&dev->port_tx_offloads, __ATOMIC_RELAXED);
+}
+
+/* Can the port segment TSO frames itself? Then they go to it whole. */
+static inline bool port_tso(const struct vdn_net_dev *dev)
+{
+	const uint64_t need = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+
+	return (port_tx(dev) & need) == need;
+}
+
+/* A partial checksum from the driver: left to the port if it can finish
+ * it, else finished here.  -errno: a header we cannot honour. */
+static inline int tx_csum(const struct vdn_net_dev *dev, struct vdn_net_qp *q,
+			  const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m)
+{
+	uint64_t ptx = port_tx(dev);
+
+	if ((ptx & (RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM)) &&
+	    vdn_net_csum_offload(hdr, m, ptx) == 0) {
+		q->st.csum_out++;
+		return 0;
+	}
+	return vdn_net_hdr_to_mbuf(hdr, m, &q->st.sw_csum);
+}
+
+/* Take a TSO super-frame from the driver and hand it to a port that
+ * segments, or out what fits of its segments. */
 static void gso_begin(struct vdn_net_dev *dev, struct vdn_net_qp *q,
 		      const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m, struct tx_out *o)
 {
@@ -78,6 +108,14 @@ static void gso_begin(struct vdn_net_dev *dev, struct vdn_net_qp *q,
 	if (rc < 0) {
 		rte_pktmbuf_free(m);
 		q->st.drop[rc == -E2BIG ? VDN_NET_DROP_TOO_BIG : VDN_NET_DROP_BAD_HDR]++;
+		return;
+	}
+	if (vdn_net_tso_offload(&q->gso.g, m, port_tx(dev)) == 0) {
+		/* counted as the segments the port will make of it */
+		q->st.tx_packets += q->gso.g.nb_segs;
+		q->st.tx_bytes += m->pkt_len + (q->gso.g.nb_segs - 1u) * q->gso.g.hdr_len;
+		q->st.tso_out++;
+		o->pkts[o->cnt++] = m;
 		return;
 	}
 	q->gso.m = m;
@@ -189,7 +227,7 @@ static bool take_frame(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct tx_
 		emit(dev, q, o, m, &hdr);
 		return true;
 	}
-	if (hdr.flags && vdn_net_hdr_to_mbuf(&hdr, m, &q->st.sw_csum) < 0) {
+	if (hdr.flags && tx_csum(dev, q, &hdr, m) < 0) {
 		q->st.drop[VDN_NET_DROP_BAD_HDR]++;
 		rte_pktmbuf_free(m);
 		return true; /* m is gone */
@@ -464,7 +502,8 @@ static bool tx_general(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct tx_
 		vdn_vq_push(r, c->head, 0);
 		return true;
 	}
-	if (gso) {
+	/* a port that segments takes the frame whole: copy it into a chain */
+	if (gso && !port_tso(dev)) {
 		enum cut cut = cut_in_place(dev, q, o, c, plen, &hdr);
 
 		if (cut == CUT_NO_MBUF) {
@@ -492,7 +531,7 @@ static bool tx_general(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct tx_
 		emit(dev, q, o, m, &hdr);
 		return true;
 	}
-	if (vdn_net_hdr_to_mbuf(&hdr, m, &q->st.sw_csum) < 0) {
+	if (tx_csum(dev, q, &hdr, m) < 0) {
 		rte_pktmbuf_free(m);
 		q->st.drop[VDN_NET_DROP_BAD_HDR]++;
 		return true;

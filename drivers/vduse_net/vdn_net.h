@@ -168,6 +168,19 @@ int vdn_net_set_mac(struct vdn_net_dev *dev, const struct rte_ether_addr *mac);
 void vdn_net_set_gro(struct vdn_net_dev *dev, bool on);
 bool vdn_net_gro(const struct vdn_net_dev *dev);
 
+/*
+ * What the backend port can finish for the device (RTE_ETH_TX_OFFLOAD_* it
+ * has enabled in its txmode, RTE_ETH_RX_OFFLOAD_* in its rxmode).  With
+ * TCP_TSO (and TCP_CKSUM) a TSO frame from the driver goes to the port as
+ * one mbuf with RTE_MBUF_F_TX_TCP_SEG instead of being cut in software;
+ * with TCP_CKSUM/UDP_CKSUM a partial checksum goes as
+ * RTE_MBUF_F_TX_{TCP,UDP}_CKSUM.  With TCP_LRO the port may hand in frames
+ * flagged RTE_MBUF_F_RX_LRO, which reach a driver that negotiated
+ * GUEST_TSO4/6 as GSO frames and are cut in software for one that did not.
+ * Takes effect from the next burst.  -EINVAL dev NULL.
+ */
+int vdn_net_set_port_offloads(struct vdn_net_dev *dev, uint64_t tx, uint64_t rx);
+
 /* MTU in config space (the driver's maximum at its next probe) and the
  * largest frame the device accepts from the driver from now on.
  * -EINVAL outside 68..9000. */
@@ -197,6 +210,10 @@ struct vdn_net_q_stats {
 	uint64_t gso_segs;             /* TX: segments cut from TSO frames in software */
 	uint64_t gro_frames;           /* RX: TSO frames merged from TCP segments */
 	uint64_t gro_segs;             /* RX: the segments in them (in rx_packets too) */
+	/* offloads the port took (vdn_net_set_port_offloads) */
+	uint64_t tso_out;              /* TX: TSO frames handed to the port whole */
+	uint64_t csum_out;             /* TX: partial checksums left to the port */
+	uint64_t lro_in;               /* RX: the port's LRO frames passed on as GSO */
 	/* malformed chains by what was wrong with them (enum vdn_vring_err,
 	 * names from vdn_vring_err_str()); each is also a bad-chain drop,
 	 * except avail-idx, which counts broken queues like vq_broken */
