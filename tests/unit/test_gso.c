@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -440,6 +441,158 @@ static void test_hdr_path_refuses(void)
 	rte_pktmbuf_free(m);
 }
 
+#define PORT_TSO (RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | \
+		  RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+
+/* The frame's bytes, but for the TCP checksum field, as built. */
+static void check_unchanged_but_csum(const struct frame *f, struct rte_mbuf *m)
+{
+	static uint8_t got[70000];
+	const uint8_t *p = rte_pktmbuf_read(m, 0, m->pkt_len, got);
+	uint32_t cs = f->l4 + offsetof(struct rte_tcp_hdr, cksum);
+
+	CHECK_EQ(m->pkt_len, f->len);
+	CHECK(p && memcmp(p, f->buf, cs) == 0 && memcmp(p + cs + 2, f->buf + cs + 2, f->len - cs - 2) == 0);
+}
+
+/* A port that segments gets the super-frame whole, described as DPDK
+ * wants it: TX_TCP_SEG, IPV4/IPV6, l2/l3/l4 lengths, tso_segsz, and the
+ * pseudo-header sum without the length in the TCP checksum -- which plus
+ * the L4 length is the driver's own sum again (what virtio_user adds back
+ * for the kernel). */
+static void test_tso_offload(void)
+{
+	static struct frame f;
+
+	for (int v6 = 0; v6 < 2; v6++)
+		for (int vlan = 0; vlan < 2; vlan++) {
+			struct vdn_net_gso g;
+
+			make_frame(&f, v6, vlan, 30000, 1400, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG);
+			struct rte_mbuf *m = to_mbuf(&f, 2000);
+
+			CHECK(m && m->nb_segs > 1);
+			if (!m)
+				continue;
+			CHECK_EQ(vdn_net_gso_parse(&f.vh, m, MTU_FRAME, &g), 22);
+			CHECK_EQ(vdn_net_tso_offload(&g, m, PORT_TSO), 0);
+			CHECK_EQ(m->l2_len, f.l3);
+			CHECK_EQ(m->l3_len, f.l4 - f.l3);
+			CHECK_EQ(m->l4_len, f.hdr_len - f.l4);
+			CHECK_EQ(m->tso_segsz, 1400);
+			CHECK_EQ(m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK,
+				 RTE_MBUF_F_TX_TCP_SEG | (v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4));
+			check_unchanged_but_csum(&f, m);
+
+			const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+			uint16_t cs, want, l4len = (uint16_t)(f.len - f.l4);
+
+			memcpy(&cs, p + f.l4 + offsetof(struct rte_tcp_hdr, cksum), 2);
+			want = v6 ? rte_ipv6_phdr_cksum((const void *)(f.buf + f.l3), RTE_MBUF_F_TX_TCP_SEG)
+				  : rte_ipv4_phdr_cksum((const void *)(f.buf + f.l3), RTE_MBUF_F_TX_TCP_SEG);
+			CHECK_EQ(cs, want);
+			uint16_t drv;
+
+			memcpy(&drv, f.buf + f.l4 + offsetof(struct rte_tcp_hdr, cksum), 2);
+			CHECK_EQ(fold((uint32_t)cs + rte_cpu_to_be_16(l4len)), drv);
+			rte_pktmbuf_free(m);
+		}
+}
+
+/* What the port cannot take, or cannot be described to it, stays as it was
+ * for the software path; a port that checksums IPv4 headers is asked to. */
+static void test_tso_offload_refused(void)
+{
+	static struct frame f;
+	struct vdn_net_gso g;
+	struct rte_mbuf *m;
+
+	make_frame(&f, false, false, 20000, 1448, RTE_TCP_ACK_FLAG);
+	m = to_mbuf(&f, 2000);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK(vdn_net_gso_parse(&f.vh, m, MTU_FRAME, &g) > 0);
+	CHECK_EQ(vdn_net_tso_offload(&g, m, 0), -ENOTSUP);
+	CHECK_EQ(vdn_net_tso_offload(&g, m, RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_MULTI_SEGS),
+		 -ENOTSUP);
+	CHECK_EQ(vdn_net_tso_offload(&g, m, RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_MULTI_SEGS),
+		 -ENOTSUP);
+	/* chained, and the port takes only one segment per packet */
+	CHECK_EQ(vdn_net_tso_offload(&g, m, PORT_TSO & ~RTE_ETH_TX_OFFLOAD_MULTI_SEGS), -ENOTSUP);
+	CHECK_EQ(m->ol_flags, 0);
+	check_unchanged_but_csum(&f, m);
+	CHECK_EQ(memcmp(rte_pktmbuf_mtod(m, uint8_t *) + f.l4 + 16, f.buf + f.l4 + 16, 2), 0);
+	rte_pktmbuf_free(m);
+
+	/* headers split over segments: the port reads them from the first */
+	m = to_mbuf(&f, 40);
+	CHECK(m && vdn_net_gso_parse(&f.vh, m, MTU_FRAME, &g) > 0);
+	CHECK_EQ(vdn_net_tso_offload(&g, m, PORT_TSO), -ENOTSUP);
+	CHECK_EQ(m->ol_flags, 0);
+	rte_pktmbuf_free(m);
+
+	/* one segment, IPv4 header checksum offered too */
+	make_frame(&f, false, false, 600, 200, RTE_TCP_ACK_FLAG);
+	m = to_mbuf(&f, 2000);
+	CHECK(m && m->nb_segs == 1 && vdn_net_gso_parse(&f.vh, m, MTU_FRAME, &g) == 3);
+	CHECK_EQ(vdn_net_tso_offload(&g, m, RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+					    RTE_ETH_TX_OFFLOAD_IPV4_CKSUM), 0);
+	CHECK_EQ(m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK,
+		 RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+	CHECK_EQ(((const struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, uint8_t *) + f.l3))->hdr_checksum, 0);
+	rte_pktmbuf_free(m);
+}
+
+/* A partial TCP checksum (no GSO) left to the port: flags and lengths for
+ * IPv4, IPv6 and behind a VLAN tag; the driver's pseudo-header sum (with
+ * length, DPDK's contract for a plain L4 checksum) stays in place. */
+static void test_csum_offload_tcp(void)
+{
+	static struct frame f;
+
+	for (int v6 = 0; v6 < 2; v6++)
+		for (int vlan = 0; vlan < 2; vlan++) {
+			make_frame(&f, v6, vlan, 1000, 1448, RTE_TCP_ACK_FLAG);
+			f.vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+			f.vh.gso_size = 0;
+			struct rte_mbuf *m = to_mbuf(&f, 2000);
+
+			CHECK(m != NULL);
+			if (!m)
+				continue;
+			CHECK_EQ(vdn_net_csum_offload(&f.vh, m, RTE_ETH_TX_OFFLOAD_UDP_CKSUM), -ENOTSUP);
+			CHECK_EQ(m->ol_flags, 0);
+			CHECK_EQ(vdn_net_csum_offload(&f.vh, m, RTE_ETH_TX_OFFLOAD_TCP_CKSUM), 0);
+			CHECK_EQ(m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK,
+				 RTE_MBUF_F_TX_TCP_CKSUM | (v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4));
+			CHECK_EQ(m->l2_len, f.l3);
+			CHECK_EQ(m->l3_len, f.l4 - f.l3);
+			CHECK_EQ(memcmp(rte_pktmbuf_mtod(m, uint8_t *), f.buf, f.len), 0);
+			rte_pktmbuf_free(m);
+		}
+	/* a GSO header is the TSO path's, never a plain checksum */
+	make_frame(&f, false, false, 3000, 1448, RTE_TCP_ACK_FLAG);
+	struct rte_mbuf *m = to_mbuf(&f, 2000);
+
+	CHECK_EQ(vdn_net_csum_offload(&f.vh, m, RTE_ETH_TX_OFFLOAD_TCP_CKSUM), -ENOTSUP);
+	rte_pktmbuf_free(m);
+	/* an IPv6 extension header: left to software */
+	make_frame(&f, true, false, 1000, 1448, RTE_TCP_ACK_FLAG);
+	f.vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	f.buf[f.l3 + 6] = 0; /* hop-by-hop */
+	m = to_mbuf(&f, 2000);
+	CHECK_EQ(vdn_net_csum_offload(&f.vh, m, RTE_ETH_TX_OFFLOAD_TCP_CKSUM), -ENOTSUP);
+	rte_pktmbuf_free(m);
+	/* headers split: the checksum field is not in the first segment */
+	make_frame(&f, false, false, 1000, 1448, RTE_TCP_ACK_FLAG);
+	f.vh.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	m = to_mbuf(&f, 40);
+	CHECK_EQ(vdn_net_csum_offload(&f.vh, m, RTE_ETH_TX_OFFLOAD_TCP_CKSUM), -ENOTSUP);
+	CHECK_EQ(m->ol_flags, 0);
+	rte_pktmbuf_free(m);
+}
+
 int main(void)
 {
 	char *eal[] = { "test_gso", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
@@ -459,6 +612,9 @@ int main(void)
 	RUN(test_pool_dry);
 	RUN(test_malformed);
 	RUN(test_hdr_path_refuses);
+	RUN(test_tso_offload);
+	RUN(test_tso_offload_refused);
+	RUN(test_csum_offload_tcp);
 	/* every mbuf back: nothing leaked on any path */
 	CHECK_EQ(rte_mempool_avail_count(mp), 1023);
 	rte_eal_cleanup();

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -188,6 +189,43 @@ static void test_to_driver_flags(void)
 	rte_pktmbuf_free(m);
 }
 
+/* A partial UDP checksum left to a port that finishes UDP checksums, and
+ * only to one; shapes the port cannot be told about stay for software. */
+static void test_csum_offload_udp(void)
+{
+	struct virtio_net_hdr_v1 h, bad;
+	struct rte_mbuf *m = make_ipv4(IPPROTO_UDP, 300, &h);
+	uint8_t before[512];
+
+	memcpy(before, rte_pktmbuf_mtod(m, void *), m->data_len);
+	CHECK_EQ(vdn_net_csum_offload(&h, m, 0), -ENOTSUP);
+	CHECK_EQ(vdn_net_csum_offload(&h, m, RTE_ETH_TX_OFFLOAD_TCP_CKSUM), -ENOTSUP);
+	bad = h;
+	bad.flags = 0;
+	CHECK_EQ(vdn_net_csum_offload(&bad, m, RTE_ETH_TX_OFFLOAD_UDP_CKSUM), -ENOTSUP);
+	bad = h;
+	bad.csum_start++; /* not right behind the IP header */
+	CHECK_EQ(vdn_net_csum_offload(&bad, m, RTE_ETH_TX_OFFLOAD_UDP_CKSUM), -ENOTSUP);
+	bad = h;
+	bad.csum_offset = 16; /* TCP's field in a UDP datagram */
+	CHECK_EQ(vdn_net_csum_offload(&bad, m, RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+					       RTE_ETH_TX_OFFLOAD_TCP_CKSUM), -ENOTSUP);
+	CHECK_EQ(m->ol_flags, 0);
+	CHECK_EQ(vdn_net_csum_offload(&h, m, RTE_ETH_TX_OFFLOAD_UDP_CKSUM), 0);
+	CHECK_EQ(m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK, RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_IPV4);
+	CHECK_EQ(m->l2_len, sizeof(struct rte_ether_hdr));
+	CHECK_EQ(m->l3_len, sizeof(struct rte_ipv4_hdr));
+	/* the pseudo-header sum stays for the port to finish */
+	CHECK_EQ(memcmp(rte_pktmbuf_mtod(m, void *), before, m->data_len), 0);
+	rte_pktmbuf_free(m);
+
+	/* not IP at all */
+	m = make_ipv4(IPPROTO_UDP, 300, &h);
+	rte_pktmbuf_mtod(m, uint8_t *)[12] = 0x88;
+	CHECK_EQ(vdn_net_csum_offload(&h, m, RTE_ETH_TX_OFFLOAD_UDP_CKSUM), -ENOTSUP);
+	rte_pktmbuf_free(m);
+}
+
 int main(void)
 {
 	char *eal[] = { "test_net_hdr", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
@@ -206,6 +244,7 @@ int main(void)
 	RUN(test_bad_offsets);
 	RUN(test_chained);
 	RUN(test_to_driver_flags);
+	RUN(test_csum_offload_udp);
 	rte_eal_cleanup();
 	return check_report();
 }

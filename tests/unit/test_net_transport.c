@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
@@ -743,6 +744,82 @@ static void test_cut_packed(void)
 	run_cut(true);
 }
 
+/* A TSO frame of post_tso_mss() handed over whole: one packet with DPDK's
+ * TSO fields, the bytes as the driver sent them but for the checksum. */
+static bool is_tso_whole(const struct rte_mbuf *m, uint16_t segs, uint16_t mss)
+{
+	static uint8_t buf[70000];
+	uint32_t payload = (uint32_t)segs * mss;
+	const uint8_t *p = rte_pktmbuf_read(m, 0, m->pkt_len, buf);
+
+	if (!p || m->pkt_len != 54 + payload || m->tso_segsz != mss || m->l2_len != 14 ||
+	    m->l3_len != 20 || m->l4_len != 20 ||
+	    (m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK) != (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4))
+		return false;
+	for (uint32_t i = 0; i < payload; i++)
+		if (p[54 + i] != (uint8_t)(i * 7 + 3))
+			return false;
+	return true;
+}
+
+/* With a port that segments, TSO frames leave the device whole, from the
+ * batched path (one buffer) and the general one (several descriptors), and
+ * are counted as the segments the port makes; without, they are cut again. */
+static void run_tso_to_port(bool packed)
+{
+	static struct tp t;
+	struct vdn_net_dev *dev;
+	struct vdn_net_q_stats st;
+	struct rte_mbuf *pkts[8];
+	unsigned int free0 = rte_mempool_avail_count(mp);
+
+	dev = tso_tx_dev(&t, packed);
+	if (!dev)
+		return;
+	CHECK_EQ(vdn_net_set_port_offloads(dev, RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+						RTE_ETH_TX_OFFLOAD_MULTI_SEGS, 0), 0);
+	CHECK_EQ(vdn_net_transport_status(dev, DRIVER_OK), 0);
+	CHECK(post_tso(&t, 3) >= 0);
+	CHECK(post_tso_mss(&t, 40, 1400, 4) >= 0);
+	CHECK(post_tx(&t, 10, HDR + 60) >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 8), 3);
+	CHECK(is_tso_whole(pkts[0], 3, 100));
+	CHECK(is_tso_whole(pkts[1], 40, 1400));
+	CHECK(pkts[1]->nb_segs > 1);
+	CHECK(is_frame(pkts[2], 10));
+	rte_pktmbuf_free_bulk(pkts, 3);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.tso_out, 2);
+	CHECK_EQ(st.gso_segs, 0);
+	CHECK_EQ(st.tx_packets, 3 + 40 + 1);
+	CHECK_EQ(st.tx_bytes, 3 * 154 + 40 * 1454 + 60);
+
+	/* the port lost the offload: software again */
+	CHECK_EQ(vdn_net_set_port_offloads(dev, RTE_ETH_TX_OFFLOAD_TCP_CKSUM, 0), 0);
+	CHECK(post_tso(&t, 3) >= 0);
+	CHECK_EQ(vdn_net_dequeue_burst(dev, 0, mp, pkts, 8), 3);
+	for (int i = 0; i < 3; i++)
+		CHECK(is_segment(pkts[i], (uint16_t)i));
+	rte_pktmbuf_free_bulk(pkts, 3);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.tso_out, 2);
+	CHECK_EQ(st.gso_segs, 3);
+	CHECK_EQ(vdn_net_transport_status(dev, 0), 0);
+	CHECK_EQ(vdn_net_destroy(dev), 0);
+	CHECK_EQ(rte_mempool_avail_count(mp), free0);
+	arena_fini(&t.a);
+}
+
+static void test_tso_to_port_split(void)
+{
+	run_tso_to_port(false);
+}
+
+static void test_tso_to_port_packed(void)
+{
+	run_tso_to_port(true);
+}
+
 static void test_backlog_split(void)
 {
 	run_backlog(false);
@@ -1084,6 +1161,8 @@ int main(void)
 	RUN(test_batch_then_cut_packed);
 	RUN(test_cut_split);
 	RUN(test_cut_packed);
+	RUN(test_tso_to_port_split);
+	RUN(test_tso_to_port_packed);
 	RUN(test_in_order_split);
 	RUN(test_in_order_packed);
 	rte_eal_cleanup();
