@@ -21,6 +21,8 @@
 #define TX_OFFLOADS (RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | \
 		     RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | \
 		     RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+#define RX_OFFLOADS (RTE_ETH_RX_OFFLOAD_TCP_LRO | RTE_ETH_RX_OFFLOAD_TCP_CKSUM | \
+		     RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
 
 static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 
@@ -109,6 +111,11 @@ int vdnet_port_setup(struct vdnet_dev *d)
 	/* whatever of segmentation and checksumming the port can do, the
 	 * device leaves to it (vdn_net_set_port_offloads) */
 	pc.txmode.offloads = di.tx_offload_capa & TX_OFFLOADS;
+	/* and what it can hand in whole or unfinished, the device passes on
+	 * (or finishes for a driver that cannot take it) */
+	pc.rxmode.offloads = di.rx_offload_capa & RX_OFFLOADS;
+	if (pc.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO)
+		pc.rxmode.max_lro_pkt_size = di.max_lro_pkt_size;
 	rc = rte_eth_dev_configure(d->port_id, info.max_queue_pairs, info.max_queue_pairs, &pc);
 	if (rc) {
 		LOG(ERR, "port %s: configure failed: %s\n", d->conf.port, strerror(-rc));
@@ -133,6 +140,12 @@ int vdnet_port_setup(struct vdnet_dev *d)
 		    pc.txmode.offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO ? "yes" : "no",
 		    pc.txmode.offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM ? "yes" : "no",
 		    pc.txmode.offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM ? "yes" : "no");
+	if (pc.rxmode.offloads)
+		LOG(INFO, "device %s: port %s gives rx offloads 0x%" PRIx64 " (lro %s, tcp csum %s, "
+		    "udp csum %s)\n", d->conf.name, d->conf.port, pc.rxmode.offloads,
+		    pc.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO ? "yes" : "no",
+		    pc.rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_CKSUM ? "yes" : "no",
+		    pc.rxmode.offloads & RTE_ETH_RX_OFFLOAD_UDP_CKSUM ? "yes" : "no");
 	rc = rte_eth_dev_start(d->port_id);
 	if (rc) {
 		LOG(ERR, "port %s: start failed: %s\n", d->conf.port, strerror(-rc));

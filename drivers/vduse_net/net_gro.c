@@ -62,7 +62,10 @@ static bool parse(const struct vdn_net_gro_cfg *cfg, const struct rte_mbuf *m, s
 	const uint8_t *h;
 	uint16_t et;
 
-	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)
+	/* a TSO frame or a partial checksum from the port goes with its own
+	 * header (net_rxtx.c) */
+	if (m->ol_flags & (RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_LRO) ||
+	    (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE)
 		return false;
 	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
 	    (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD)

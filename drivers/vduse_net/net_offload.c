@@ -125,3 +125,115 @@ int vdn_net_csum_offload(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m
 	m->ol_flags |= flags | (proto == IPPROTO_TCP ? RTE_MBUF_F_TX_TCP_CKSUM : RTE_MBUF_F_TX_UDP_CKSUM);
 	return 0;
 }
+
+/* Returns the L4 offset of Ethernet (+ up to 2 VLAN tags) + IPv4|IPv6 (no
+ * extension headers) + TCP|UDP read from `h` (`len` bytes), with *proto,
+ * *ipv6, *l3 (the IP header's offset) and *hdr_len (the L4 header's end) set; -EINVAL for anything else. */
+static int parse_l4(const uint8_t *h, uint32_t len, uint8_t *proto, bool *ipv6, uint32_t *l3,
+		    uint32_t *hdr_len)
+{
+	uint32_t off = RTE_ETHER_HDR_LEN, l4;
+	uint16_t et;
+
+	if (len < RTE_ETHER_HDR_LEN)
+		return -EINVAL;
+	memcpy(&et, h + 2 * RTE_ETHER_ADDR_LEN, sizeof(et));
+	et = rte_be_to_cpu_16(et);
+	for (int tags = 0; tags < 2 && (et == RTE_ETHER_TYPE_VLAN || et == RTE_ETHER_TYPE_QINQ);
+	     tags++) {
+		if (off + RTE_VLAN_HLEN > len)
+			return -EINVAL;
+		memcpy(&et, h + off + 2, sizeof(et));
+		et = rte_be_to_cpu_16(et);
+		off += RTE_VLAN_HLEN;
+	}
+	if (et == RTE_ETHER_TYPE_IPV4) {
+		const struct rte_ipv4_hdr *ip = (const void *)(h + off);
+
+		if (off + sizeof(*ip) > len || (ip->version_ihl >> 4) != 4 ||
+		    (ip->version_ihl & 0xf) < 5 ||
+		    (rte_be_to_cpu_16(ip->fragment_offset) & IPV4_MF_OFF_MASK))
+			return -EINVAL;
+		l4 = off + (ip->version_ihl & 0xf) * 4u;
+		*proto = ip->next_proto_id;
+		*ipv6 = false;
+	} else if (et == RTE_ETHER_TYPE_IPV6) {
+		const struct rte_ipv6_hdr *ip = (const void *)(h + off);
+
+		if (off + IPV6_HDR_LEN > len || (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6)
+			return -EINVAL;
+		l4 = off + IPV6_HDR_LEN;
+		*proto = ip->proto;
+		*ipv6 = true;
+	} else {
+		return -EINVAL;
+	}
+	*l3 = off;
+	if (*proto == IPPROTO_TCP) {
+		if (l4 + sizeof(struct rte_tcp_hdr) > len)
+			return -EINVAL;
+		*hdr_len = l4 + (h[l4 + 12] >> 4) * 4u;
+		if (*hdr_len < l4 + sizeof(struct rte_tcp_hdr))
+			return -EINVAL;
+	} else if (*proto == IPPROTO_UDP) {
+		if (l4 + 8 > len)
+			return -EINVAL;
+		*hdr_len = l4 + 8;
+	} else {
+		return -EINVAL;
+	}
+	return (int)l4;
+}
+
+/* An LRO frame whose checksum the port finished (a NIC's LRO) rather than
+ * left partial (virtio_user's, flagged NONE): a GSO header says partial,
+ * so the field must hold the pseudo-header sum, as Linux leaves it. */
+static int lro_make_partial(struct rte_mbuf *m, uint32_t l3, uint32_t l4, bool ipv6)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t sum;
+
+	if (m->data_len < l4 + sizeof(struct rte_tcp_hdr) || RTE_MBUF_HAS_EXTBUF(m))
+		return -EINVAL;
+	sum = ipv6 ? rte_ipv6_phdr_cksum((const void *)(p + l3), 0)
+		   : rte_ipv4_phdr_cksum((const void *)(p + l3), 0);
+	memcpy(p + l4 + TCP_CSUM_OFF, &sum, sizeof(sum));
+	return 0;
+}
+
+int vdn_net_rx_offload_hdr(struct rte_mbuf *m, struct virtio_net_hdr_v1 *hdr)
+{
+	/* Ethernet + 2 tags + IPv4 with options + TCP with options */
+	uint8_t tmp[RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + 60 + 60];
+	uint32_t len = RTE_MIN(m->pkt_len, (uint32_t)sizeof(tmp)), hdr_len, l3;
+	bool lro = m->ol_flags & RTE_MBUF_F_RX_LRO, ipv6;
+	const uint8_t *h;
+	uint8_t proto;
+	int l4;
+
+	if (!lro && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_NONE)
+		return 0;
+	h = rte_pktmbuf_read(m, 0, len, tmp);
+	if (!h)
+		return -EINVAL;
+	l4 = parse_l4(h, len, &proto, &ipv6, &l3, &hdr_len);
+	if (l4 < 0 || hdr_len > m->pkt_len || (lro && (proto != IPPROTO_TCP || !m->tso_segsz)))
+		return -EINVAL;
+	if (lro && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_NONE) {
+		if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD ||
+		    lro_make_partial(m, l3, (uint32_t)l4, ipv6) < 0)
+			return -EINVAL;
+	}
+	memset(hdr, 0, sizeof(*hdr));
+	/* a partial checksum, as the port's NONE says: the pseudo-header sum
+	 * is in place, the data was never corrupted on the way */
+	hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	hdr->csum_start = rte_cpu_to_le_16((uint16_t)l4);
+	hdr->csum_offset = rte_cpu_to_le_16(proto == IPPROTO_TCP ? TCP_CSUM_OFF : UDP_CSUM_OFF);
+	if (lro) {
+		hdr->gso_type = ipv6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+		hdr->gso_size = rte_cpu_to_le_16(m->tso_segsz);
+		hdr->hdr_len = rte_cpu_to_le_16((uint16_t)hdr_len);
+	}
+	return 1;
+}

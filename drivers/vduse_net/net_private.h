@@ -262,6 +262,17 @@ int vdn_net_tso_offload(const struct vdn_net_gso *g, struct rte_mbuf *m, uint64_
  * -ENOTSUP otherwise (no GSO, no NEEDS_CSUM, the port cannot, another
  * shape); `m` is untouched, finish it with vdn_net_hdr_to_mbuf(). */
 int vdn_net_csum_offload(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m, uint64_t port_tx);
+/* Towards the driver: the header a frame the port handed in needs --
+ * RTE_MBUF_F_RX_LRO (a TSO frame: NEEDS_CSUM + GSO TCPV4/6, gso_size from
+ * tso_segsz, hdr_len) or RTE_MBUF_F_RX_L4_CKSUM_NONE (a partial TCP/UDP
+ * checksum: NEEDS_CSUM, csum_start/offset).  Returns 1 `hdr` filled, 0
+ * neither flag (the plain path), -EINVAL headers other than Ethernet (+ 2
+ * VLAN tags) + IPv4|IPv6 (no extension headers) + TCP|UDP, or an LRO frame
+ * that is not TCP or has no tso_segsz, or whose checksum the port neither
+ * left partial (NONE) nor verified (GOOD).  An LRO frame flagged GOOD gets
+ * the pseudo-header sum written into its TCP checksum field (in the first
+ * segment, else -EINVAL), which a GSO header says is there. */
+int vdn_net_rx_offload_hdr(struct rte_mbuf *m, struct virtio_net_hdr_v1 *hdr);
 
 /* net_gro.c: TCP segments coalesced into GUEST_TSO4/6 frames towards the
  * driver (host -> driver); pure, over mbufs and iovs. */

@@ -81,13 +81,15 @@ static int reject_packet(struct vdn_net_qp *q, const uint16_t *heads, uint16_t n
 }
 
 /* Place one packet -- or, with `g`, the frame merged from pkts[0 ..
- * g->nb_segs) (net_gro.c) -- into the driver's RX buffers.  Returns 0, or a
+ * g->nb_segs) (net_gro.c) -- into the driver's RX buffers, with the header
+ * `oh` when given (a frame the port handed in offloaded), else one from the
+ * mbuf's checksum flags.  Returns 0, or a
  * vdn_net_drop reason + 1 (buffers not used are rewound, none is lost).  A
  * merged frame that needs more than MAX_MRG_BUFS buffers is TOO_BIG: its
  * segments still fit one by one. */
 static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte_mbuf *const *pkts,
-		       const struct vdn_net_gro_frame *g, struct vdn_chain *first,
-		       struct vdn_chain *cur)
+		       const struct vdn_net_gro_frame *g, const struct virtio_net_hdr_v1 *oh,
+		       struct vdn_chain *first, struct vdn_chain *cur)
 {
 	struct vdn_vq *r = &q->rx.ring;
 	const struct rte_mbuf *m = pkts[0];
@@ -121,7 +123,7 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 				return why;
 			continue;
 		}
-		if (!g && nb == 0 && c->n_in == 1 && c->in_len >= need && m->nb_segs == 1) {
+		if (!g && !oh && nb == 0 && c->n_in == 1 && c->in_len >= need && m->nb_segs == 1) {
 			/* the common case, one buffer for a one-segment packet:
 			 * header and data written in place, no iov walk */
 			uint8_t *dst = c->iov[0].base;
@@ -167,6 +169,8 @@ static int enqueue_one(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte
 
 	if (g)
 		hdr = g->vh;
+	else if (oh)
+		hdr = *oh;
 	else
 		vdn_net_hdr_from_mbuf(m, &hdr, dev->guest_csum);
 	hdr.num_buffers = rte_cpu_to_le_16(nb);
@@ -190,7 +194,7 @@ static uint16_t enqueue_merged(struct vdn_net_dev *dev, struct vdn_net_qp *q,
 
 	if (k < 2)
 		return 0;
-	why = enqueue_one(dev, q, pkts, &f, first, cur);
+	why = enqueue_one(dev, q, pkts, &f, NULL, first, cur);
 	if (why == VDN_NET_DROP_BAD_CHAIN + 1) {
 		/* one chain counted by reject_packet(); the frame took k packets */
 		q->st.drop[VDN_NET_DROP_BAD_CHAIN] += k - 1u;
@@ -207,6 +211,82 @@ static uint16_t enqueue_merged(struct vdn_net_dev *dev, struct vdn_net_qp *q,
 	q->st.gro_frames++;
 	q->st.gro_segs += k;
 	return k;
+}
+
+/* Did the port hand `m` in with an offload state the driver must be told
+ * of: a TSO frame (LRO) or a partial checksum? */
+static inline bool rx_offloaded(const struct rte_mbuf *m)
+{
+	return (m->ol_flags & RTE_MBUF_F_RX_LRO) ||
+	       (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE;
+}
+
+/* Segments of an LRO frame cut at a time for a driver without GUEST_TSO. */
+#define RX_CUT 32
+
+/* An LRO frame for a driver that cannot take it whole: its segments, cut
+ * and checksummed in software, one by one.  Returns as enqueue_one(). */
+static int enqueue_cut(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte_mbuf *m,
+		       const struct virtio_net_hdr_v1 *oh, struct vdn_chain *first,
+		       struct vdn_chain *cur)
+{
+	struct rte_mbuf *segs[RX_CUT];
+	struct vdn_net_gso g;
+	int n, why = 0;
+
+	if (!m->pool || vdn_net_gso_parse(oh, m, VDN_NET_GSO_MAX_FRAME, &g) < 0)
+		return VDN_NET_DROP_TOO_BIG + 1;
+	for (uint16_t at = 0; at < g.nb_segs && !why; at += (uint16_t)n) {
+		n = vdn_net_gso_segment(m, &g, at, m->pool, segs, RX_CUT);
+		if (n <= 0)
+			return VDN_NET_DROP_TOO_BIG + 1;
+		for (int k = 0; k < n; k++) {
+			if (!why && !(why = enqueue_one(dev, q, &segs[k], NULL, NULL, first, cur))) {
+				q->st.rx_packets++;
+				q->st.rx_bytes += segs[k]->pkt_len;
+			}
+			rte_pktmbuf_free(segs[k]);
+		}
+	}
+	return why;
+}
+
+/* A frame the port handed in offloaded (rx_offloaded()): to a driver that
+ * negotiated what it needs with the matching header; else finished here
+ * -- checksum completed, TSO frame cut -- so the driver never gets what it
+ * cannot take.  Counts its own rx_packets/bytes; returns as enqueue_one(). */
+static int enqueue_offloaded(struct vdn_net_dev *dev, struct vdn_net_qp *q, struct rte_mbuf *m,
+			     struct vdn_chain *first, struct vdn_chain *cur)
+{
+	struct virtio_net_hdr_v1 oh;
+	int rc = vdn_net_rx_offload_hdr(m, &oh), why;
+	bool tso;
+
+	if (rc < 0)
+		return VDN_NET_DROP_BAD_HDR + 1;
+	tso = oh.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	if (dev->guest_csum && (!tso || (oh.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 ? dev->gro.v4
+										: dev->gro.v6))) {
+		why = enqueue_one(dev, q, &m, NULL, &oh, first, cur);
+		if (!why) {
+			q->st.rx_packets++;
+			q->st.rx_bytes += m->pkt_len;
+			q->st.lro_in += tso;
+		}
+		return why;
+	}
+	if (tso)
+		return enqueue_cut(dev, q, m, &oh, first, cur);
+	/* the caller's mbuf, finished in place: what it holds is then the
+	 * frame as it should have been all along */
+	if (vdn_net_hdr_to_mbuf(&oh, m, &q->st.sw_csum) < 0)
+		return VDN_NET_DROP_BAD_HDR + 1;
+	why = enqueue_one(dev, q, &m, NULL, NULL, first, cur);
+	if (!why) {
+		q->st.rx_packets++;
+		q->st.rx_bytes += m->pkt_len;
+	}
+	return why;
 }
 
 uint16_t vdn_net_enqueue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
@@ -236,6 +316,18 @@ uint16_t vdn_net_enqueue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 			q->st.drop[VDN_NET_DROP_FILTERED]++;
 			continue;
 		}
+		int why;
+
+		if (unlikely(rx_offloaded(pkts[i]))) {
+			if (alone)
+				alone--;
+			why = enqueue_offloaded(dev, q, pkts[i], &first, &cur);
+			if (!why) {
+				done++;
+				continue;
+			}
+			goto dropped;
+		}
 		/* a merged run shares pkts[i]'s Ethernet header and so its
 		 * filter verdict */
 		if (gro && alone == 0 && i + 1 < n) {
@@ -252,8 +344,8 @@ uint16_t vdn_net_enqueue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_
 		if (alone)
 			alone--;
 
-		int why = enqueue_one(dev, q, pkts + i, NULL, &first, &cur);
-
+		why = enqueue_one(dev, q, pkts + i, NULL, NULL, &first, &cur);
+dropped:
 		if (why) {
 			if (why - 1 != VDN_NET_DROP_BAD_CHAIN) /* counted per chain */
 				q->st.drop[why - 1]++;

@@ -5,8 +5,10 @@
 #   peer netns [tapvn 10.0.0.2] <vhost-net> virtio_user vdnet <VDUSE> eth0 [ctr 10.0.0.1]
 # The port offers TSO and TCP/UDP checksum offload, so TSO frames from the
 # container's virtio_net must go to it whole (tso_out grows, gso_segs does
-# not) and partial checksums must be left to it (csum_out grows); TCP both
-# ways must work and arrive intact, with no checksum errors at either end.
+# not) and partial checksums must be left to it (csum_out grows); the
+# peer's TSO frames, handed in as LRO, must reach the container's driver as
+# GSO frames (lro_in grows); TCP both ways must work and arrive intact, with
+# no checksum errors at either end.
 # Offload that silently fell back to software fails here.
 . "$VDN_REPO/tests/vm/lib/helpers.sh"
 MAC=02:00:00:00:00:10
@@ -24,6 +26,8 @@ vdnet_start "$LOG" -l 0-1 $VM_EAL --vdev net_virtio_user0,path=/dev/vhost-net,if
 	--socket /run/vdnet.sock
 grep "tx offloads" "$LOG" || { cat "$LOG"; fail "vdnet enabled no tx offloads on the virtio_user port"; }
 grep -q "tso yes, tcp csum yes" "$LOG" || fail "the virtio_user port offers no TSO/TCP checksum offload"
+grep "rx offloads" "$LOG" && grep -q "lro yes, tcp csum yes" "$LOG" ||
+	fail "vdnet enabled no LRO / rx checksum offload on the virtio_user port"
 ip link set tapvn netns peer || fail "cannot move tapvn into netns peer"
 ip -n peer addr add 10.0.0.2/24 dev tapvn
 ip -n peer link set tapvn up
@@ -58,14 +62,15 @@ t1=$(counter tso_out) s1=$(counter gso_segs)
 expect_eq "segments cut in software (gso_segs)" "$s1" "$s0"
 ok "ctr->peer: $((t1 - t0)) TSO frames handed to the port, none cut in software"
 
-step "TCP peer -> ctr: works, and the container's ACKs' checksums are left to the port"
-c0=$(counter csum_out)
+step "TCP peer -> ctr: the peer's TSO frames reach the driver whole (lro_in), ACK checksums left to the port"
+c0=$(counter csum_out) l0=$(counter lro_in)
 ip netns exec ctr timeout 30 iperf3 -c 10.0.0.2 -p 5201 -t 3 -R -f m >/tmp/iperf-rx.txt ||
 	{ cat /tmp/iperf-rx.txt; fail "iperf3 peer->ctr failed"; }
 grep -E "sender|receiver" /tmp/iperf-rx.txt
-c1=$(counter csum_out)
+c1=$(counter csum_out) l1=$(counter lro_in)
 [ "$c1" -gt "$c0" ] || fail "no checksums left to the port (csum_out $c0 -> $c1)"
-ok "peer->ctr: $((c1 - c0)) checksums left to the port"
+[ "$l1" -gt "$l0" ] || fail "no LRO frames from the port passed to the driver (lro_in $l0 -> $l1)"
+ok "peer->ctr: $((l1 - l0)) LRO frames passed on as GSO, $((c1 - c0)) checksums left to the port"
 for f in /tmp/iperf-tx.txt /tmp/iperf-rx.txt; do
 	mbps=$(awk '/receiver/ {for (i=1;i<=NF;i++) if ($i ~ /bits\/sec/) print $(i-1)}' "$f")
 	[ -n "$mbps" ] && awk -v m="$mbps" 'BEGIN{exit !(m > 0)}' || fail "no throughput in $f"
@@ -87,7 +92,10 @@ t0=$(counter tso_out)
 xfer ctr peer 10.0.0.2 7001
 t1=$(counter tso_out)
 [ "$t1" -gt "$t0" ] || fail "the transfer went without TSO to the port (tso_out $t0 -> $t1)"
+l0=$(counter lro_in)
 xfer peer ctr 10.0.0.1 7002
+l1=$(counter lro_in)
+[ "$l1" -gt "$l0" ] || fail "the transfer to ctr went without LRO frames (lro_in $l0 -> $l1)"
 
 step "UDP ctr -> peer: partial checksums finished by the port arrive valid"
 c0=$(counter csum_out)
@@ -113,6 +121,7 @@ ok "20 UDP datagrams, checksums finished by the port"
 step "no checksum errors at either end"
 expect_eq "peer checksum errors" "$(csum_errors peer)" 0
 expect_eq "ctr checksum errors" "$(csum_errors ctr)" 0
+dmesg | grep -i "bad gso" && fail "virtio_net complained about a GSO header"
 "$BUILD/app/vdnet" --connect /run/vdnet.sock show stats vdn0 | grep -E "tso-out|drops"
 vdnet_stop TERM
 echo PASS
