@@ -752,6 +752,148 @@ static void test_device(void)
 	dev_down(dev);
 }
 
+/* A frame as virtio_user hands in what the kernel sent it offloaded: the
+ * TCP checksum left partial (the pseudo-header sum) and flagged NONE, and
+ * for a TSO frame RX_LRO with the MSS in tso_segsz (0: not LRO). */
+static struct rte_mbuf *offloaded(struct frame *f, bool v6, uint32_t payload, uint16_t mss)
+{
+	struct seg_spec s = { .v6 = v6, .seq = SEQ0, .frag = 0xffff, .payload = payload };
+	struct rte_mbuf *m;
+	uint16_t sum;
+
+	make(f, &s);
+	sum = v6 ? rte_ipv6_phdr_cksum((const void *)(f->b + f->l3), 0)
+		 : rte_ipv4_phdr_cksum((const void *)(f->b + f->l3), 0);
+	memcpy(f->b + f->l4 + 16, &sum, 2);
+	m = to_mbuf(f, 700);
+	if (m) {
+		m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE | (mss ? RTE_MBUF_F_RX_LRO : 0);
+		m->tso_segsz = mss;
+	}
+	return m;
+}
+
+/* A received TCP/IPv4 segment's checksum is complete and right. */
+static bool tcp4_ok(const uint8_t *p, uint32_t len)
+{
+	const struct rte_ipv4_hdr *ip = (const void *)(p + 14);
+	uint32_t sum = rte_ipv4_phdr_cksum(ip, 0) + rte_raw_cksum(p + 34, len - 34);
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return rte_be_to_cpu_16(ip->total_length) == len - 14 && sum == 0xffff;
+}
+
+/* Frames the port hands in offloaded: to a driver with GUEST_TSO/CSUM with
+ * the matching header, bytes as they came; to one without, finished here:
+ * an LRO frame cut into checksummed segments, a partial checksum completed. */
+static void test_device_offloaded(void)
+{
+	static uint8_t out[70000];
+	static struct frame lro4, lro6, part;
+	struct virtio_net_hdr_v1 vh;
+	struct vdn_net_q_stats st;
+	struct vdn_net_dev *dev;
+	struct rte_mbuf *m[3];
+	uint32_t len;
+
+	dev = dev_up(GUEST_TSO | (1ULL << VIRTIO_NET_F_MRG_RXBUF), false);
+	post(16, 1526);
+	m[0] = offloaded(&lro4, false, 1500, 500);
+	m[1] = offloaded(&lro6, true, 1800, 600);
+	m[2] = offloaded(&part, false, 300, 0);
+	CHECK_EQ(vdn_net_enqueue_burst(dev, 0, m, 3), 3);
+	CHECK(receive(&vh, out, &len));
+	CHECK_EQ(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CHECK_EQ(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	CHECK_EQ(rte_le_to_cpu_16(vh.gso_size), 500);
+	CHECK_EQ(rte_le_to_cpu_16(vh.hdr_len), lro4.hdr_len);
+	CHECK_EQ(rte_le_to_cpu_16(vh.csum_start), lro4.l4);
+	CHECK_EQ(rte_le_to_cpu_16(vh.csum_offset), 16);
+	CHECK(len == lro4.len && memcmp(out, lro4.b, len) == 0);
+	CHECK(receive(&vh, out, &len));
+	CHECK_EQ(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
+	CHECK_EQ(rte_le_to_cpu_16(vh.gso_size), 600);
+	CHECK_EQ(rte_le_to_cpu_16(vh.csum_start), lro6.l4);
+	CHECK(len == lro6.len && memcmp(out, lro6.b, len) == 0);
+	CHECK(receive(&vh, out, &len));
+	CHECK_EQ(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CHECK_EQ(vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	CHECK_EQ(rte_le_to_cpu_16(vh.csum_start), part.l4);
+	CHECK(len == part.len && memcmp(out, part.b, len) == 0);
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.lro_in, 2);
+	CHECK_EQ(st.rx_packets, 3);
+	CHECK_EQ(st.sw_csum, 0);
+	rte_pktmbuf_free_bulk(m, 3);
+	dev_down(dev);
+
+	/* GUEST_CSUM without GUEST_TSO4: the IPv4 TSO frame is cut, the
+	 * partial checksum still goes partial */
+	dev = dev_up((1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_TSO6) |
+		     (1ULL << VIRTIO_NET_F_MRG_RXBUF), false);
+	post(16, 1526);
+	m[0] = offloaded(&lro4, false, 1500, 500);
+	m[1] = offloaded(&part, false, 300, 0);
+	CHECK_EQ(vdn_net_enqueue_burst(dev, 0, m, 2), 2);
+	for (uint32_t k = 0; k < 3; k++) {
+		CHECK(receive(&vh, out, &len));
+		CHECK_EQ(vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+		CHECK_EQ(len, lro4.hdr_len + 500);
+		CHECK(tcp4_ok(out, len));
+		CHECK_EQ(rte_be_to_cpu_32(((const struct rte_tcp_hdr *)(out + lro4.l4))->sent_seq),
+			 SEQ0 + 500 * k);
+		CHECK_EQ(memcmp(out + lro4.hdr_len, lro4.b + lro4.hdr_len + 500 * k, 500), 0);
+	}
+	CHECK(receive(&vh, out, &len));
+	CHECK_EQ(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CHECK(!receive(&vh, out, &len));
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.lro_in, 0);
+	CHECK_EQ(st.rx_packets, 4);
+	rte_pktmbuf_free_bulk(m, 2);
+	dev_down(dev);
+
+	/* no GUEST_CSUM at all: the partial checksum is completed here */
+	dev = dev_up(1ULL << VIRTIO_NET_F_MRG_RXBUF, false);
+	post(16, 1526);
+	m[0] = offloaded(&part, false, 300, 0);
+	CHECK_EQ(vdn_net_enqueue_burst(dev, 0, m, 1), 1);
+	CHECK(receive(&vh, out, &len));
+	CHECK_EQ(vh.flags, 0);
+	CHECK(len == part.len && tcp4_ok(out, len));
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.sw_csum, 1);
+	rte_pktmbuf_free(m[0]);
+	dev_down(dev);
+
+	/* a NIC's LRO frame, checksum finished and verified (GOOD): the GSO
+	 * header says partial, so the pseudo-header sum is put in its place;
+	 * one flagged neither NONE nor GOOD cannot be vouched for: dropped */
+	dev = dev_up(GUEST_TSO | (1ULL << VIRTIO_NET_F_MRG_RXBUF), false);
+	post(16, 1526);
+	make(&lro4, &(struct seg_spec){ .seq = SEQ0, .frag = 0xffff, .payload = 1500 });
+	m[0] = to_mbuf(&lro4, 0);
+	m[0]->ol_flags = RTE_MBUF_F_RX_LRO | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	m[0]->tso_segsz = 500;
+	m[1] = to_mbuf(&lro4, 0);
+	m[1]->ol_flags = RTE_MBUF_F_RX_LRO | RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN;
+	m[1]->tso_segsz = 500;
+	CHECK_EQ(vdn_net_enqueue_burst(dev, 0, m, 2), 1);
+	CHECK(receive(&vh, out, &len));
+	CHECK_EQ(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	uint16_t ph = rte_ipv4_phdr_cksum((const void *)(lro4.b + lro4.l3), 0);
+
+	CHECK(len == lro4.len && memcmp(out + lro4.l4 + 16, &ph, 2) == 0);
+	CHECK(!receive(&vh, out, &len));
+	CHECK_EQ(vdn_net_qp_stats(dev, 0, &st), 0);
+	CHECK_EQ(st.drop[VDN_NET_DROP_BAD_HDR], 1);
+	rte_pktmbuf_free_bulk(m, 2);
+	dev_down(dev);
+	/* every mbuf the cutting took went back */
+	CHECK_EQ(rte_mempool_avail_count(mp), 2047);
+}
+
 int main(void)
 {
 	char *eal[] = { "test_gro", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
@@ -772,6 +914,7 @@ int main(void)
 	RUN(test_limits);
 	RUN(test_cksum);
 	RUN(test_device);
+	RUN(test_device_offloaded);
 	rte_eal_cleanup();
 	return check_report();
 }
