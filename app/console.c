@@ -138,7 +138,11 @@ static int complete_nb(cmdline_parse_token_hdr_t *hdr)
 	unsigned int k = ((const struct word_tok *)hdr)->idx;
 
 	n_cands = 0;
+	/* device names come from the table `add/del device` (from the control
+	 * socket too) rewrites */
+	vdnet_cmd_lock();
 	vdnet_cmd_foreach(collect, &k);
+	vdnet_cmd_unlock();
 	return (int)n_cands;
 }
 

@@ -9,7 +9,8 @@ BUILD=${VDN_BUILD:-$VDN_REPO/build}
 STEP=0
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { STEP=$((STEP + 1)); echo "--- [$STEP] $*"; }
+# the time since the scenario began shows where its minutes go
+step() { STEP=$((STEP + 1)); echo "--- [$STEP] $* (at ${SECONDS}s)"; }
 ok() { echo "ok: $*"; }
 
 # expect_eq WHAT GOT WANT
