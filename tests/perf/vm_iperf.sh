@@ -8,7 +8,8 @@
 #   vhostnet: peer [tapvn] <vhost-net> virtio_user vdnet <VDUSE> eth1 [ctr]
 #          vdnet with a port that takes TSO and checksum offload (DPDK's
 #          virtio_user on the kernel's vhost-net, its tap in peer): TSO
-#          frames go to the port whole instead of being cut in software
+#          frames go to the port whole instead of being cut in software;
+#          a vdnet of its own, stopped (SIGSTOP) while other paths run
 #   veth:  peer [wb] --veth-- wa [ctr]           (the kernel alone)
 #   mtu:   peer [xb] --veth-- xa [ctr]           (the kernel alone, without
 #          checksum/segmentation offloads: every frame is MTU-sized, as
@@ -22,6 +23,7 @@
 REPS=${1:-3}
 SECS=${2:-5}
 LOG=/tmp/vdnet.log
+LOG_VH=/tmp/vdnet-vh.log
 OUT=/tmp/vmbench
 mkdir -p "$OUT"
 
@@ -42,14 +44,20 @@ ip link set xa netns ctr && ip link set xb netns peer || fail "move xa/xb"
 ip -n ctr addr add 10.2.0.1/24 dev xa && ip -n peer addr add 10.2.0.2/24 dev xb
 ip -n ctr link set xa up && ip -n peer link set xb up
 
-# Both devices' workers share vCPU 1 (the guest has two): only one path
-# carries traffic at a time, the idle one sleeps (--idle-sleep).
-vdnet_start "$LOG" --lcores 0@0,1@1,2@1 $VM_EAL --vdev net_af_xdp0,iface=va \
-	--vdev net_virtio_user0,path=/dev/vhost-net,iface=tapvn,queue_size=1024 -- --idle-sleep 20 \
-	--device name=vdn0,port=net_af_xdp0,bus=virtio,netns=ctr,ifname=eth0,mac=02:00:00:00:00:10,lcores=1 \
-	--device name=vdn1,port=net_virtio_user0,bus=virtio,netns=ctr,ifname=eth1,mac=02:00:00:00:00:11,lcores=2 \
+# Two vdnet processes, one a path, each with its worker on vCPU 1 (the
+# guest has two, as before this path existed): while one path is measured
+# the other process is stopped (SIGSTOP), so its worker takes no CPU from it
+# -- otherwise the idle worker's wake-ups cost the measured one a third.
+vdnet_start "$LOG" -l 0-1 $VM_EAL --vdev net_af_xdp0,iface=va -- --idle-sleep 20 \
+	--device name=vdn0,port=net_af_xdp0,bus=virtio,netns=ctr,ifname=eth0,mac=02:00:00:00:00:10 \
 	--socket /run/vdnet.sock
-grep -q "port net_virtio_user0 takes tx offloads.*tso yes" "$LOG" || fail "virtio_user port without TSO"
+PID_XDP=$VDNET_PID
+vdnet_start "$LOG_VH" -l 0-1 --no-huge -m 512 --no-pci --file-prefix vdnet-vh \
+	--vdev net_virtio_user0,path=/dev/vhost-net,iface=tapvn,queue_size=1024 -- --idle-sleep 20 \
+	--device name=vdn1,port=net_virtio_user0,bus=virtio,netns=ctr,ifname=eth1,mac=02:00:00:00:00:11 \
+	--socket /run/vdnet-vh.sock
+PID_VH=$VDNET_PID
+grep -q "port net_virtio_user0 takes tx offloads.*tso yes" "$LOG_VH" || fail "virtio_user port without TSO"
 ip link set tapvn netns peer || fail "move tapvn into peer"
 ip -n peer addr add 10.3.0.2/24 dev tapvn && ip -n peer link set tapvn up
 wait_for_iface eth0 ctr
@@ -79,9 +87,17 @@ measure() {
 	esac
 	local j="$OUT/$path-$cell-$rep.json"
 	[ "$path" = nogro ] && { vdnet_ctl set gro vdn0 off >/dev/null || fail "set gro off"; }
+	# the vhost-net path's vdnet runs only for its own runs; the AF_XDP
+	# one as it always did (also during the kernel-only paths)
+	if [ "$path" = vhostnet ]; then
+		kill -CONT "$PID_VH" && kill -STOP "$PID_XDP"
+	else
+		kill -STOP "$PID_VH" && kill -CONT "$PID_XDP"
+	fi || fail "cannot stop/continue a vdnet"
 	ip netns exec ctr timeout $((SECS + 20)) iperf3 -c "$dst" -p 5201 -t "$SECS" -J "${args[@]}" >"$j" ||
 		{ cat "$j"; fail "iperf3 $cell over $path failed"; }
 	[ "$path" = nogro ] && { vdnet_ctl set gro vdn0 on >/dev/null || fail "set gro on"; }
+	kill -CONT "$PID_VH" "$PID_XDP"
 	# the receiver's view: bytes that arrived (UDP loss excluded)
 	python3 - "$j" "$cell" <<'EOF' >"$OUT/$path-$cell-$rep.gbps" || fail "no result in $j"
 import json, sys
@@ -108,7 +124,8 @@ for rep in $(seq "$REPS"); do
 		measure mtu "$cell" "$rep"
 	done
 done
-kill -0 "$VDNET_PID" || fail "vdnet died during the benchmark"
+kill -CONT "$PID_VH" "$PID_XDP"
+kill -0 "$PID_XDP" && kill -0 "$PID_VH" || fail "vdnet died during the benchmark"
 
 # stats NAME: "min median max" of the runs' Gbit/s
 stats() {
@@ -141,11 +158,13 @@ done
 echo
 echo "vdnet's counters after the runs (drops explain a low ratio):"
 "$BUILD/app/vdnet" --connect /run/vdnet.sock show stats vdn0 || fail "show stats failed"
-"$BUILD/app/vdnet" --connect /run/vdnet.sock show stats vdn1 || fail "show stats failed"
+"$BUILD/app/vdnet" --connect /run/vdnet-vh.sock show stats vdn1 || fail "show stats failed"
 # the vhost-net path must really have handed TSO frames to its port
-tso=$("$BUILD/app/vdnet" --connect /run/vdnet.sock show stats vdn1 --json |
+tso=$("$BUILD/app/vdnet" --connect /run/vdnet-vh.sock show stats vdn1 --json |
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["devices"][0]["total"]["tso_out"])')
 [ "${tso:-0}" -gt 0 ] || fail "the vhost-net path handed no TSO frames to its port (tso_out ${tso:-?})"
+vdnet_stop TERM
+VDNET_PID=$PID_XDP
 vdnet_stop TERM
 echo
 printf '%s\n' "${results[@]}"
