@@ -2,9 +2,10 @@
 /* TCP segmentation offload done in software.
  *
  * With HOST_TSO4/6 the driver hands over TCP super-frames of up to 64 KiB
- * and expects the device to cut them into MSS-sized segments.  The ports
- * behind us (AF_XDP on a veth, a wire) take only finished MTU-sized frames,
- * so every segment leaves here complete: headers repeated and fixed up, both
+ * and expects the device to cut them into MSS-sized segments.  Ports that
+ * cannot segment themselves (AF_XDP on a veth; those that can get the frame
+ * whole, net_offload.c) take only finished MTU-sized frames, so every
+ * segment leaves here complete: headers repeated and fixed up, both
  * checksums computed.  Everything in the super-frame is untrusted: header
  * lengths come from the packet, never from the driver's hdr_len hint, and
  * anything but Ethernet/VLAN + IPv4|IPv6 (no extension headers) + TCP is

@@ -3,8 +3,9 @@
  *
  * From the driver (its TX): NEEDS_CSUM means the driver left the L4 checksum
  * partial: the pseudo-header sum sits at csum_start + csum_offset and the
- * device must sum from csum_start to the end.  Ports behind us (AF_XDP, a
- * veth, a wire) expect finished frames, so we complete it in software.
+ * device must sum from csum_start to the end.  Ports that cannot (AF_XDP
+ * on a veth) expect finished frames, so we complete it in software; those
+ * that can are left to do it (net_offload.c).
  * Everything in the header is untrusted and bounds-checked.
  *
  * To the driver (its RX): a checksum the port verified is passed on as
