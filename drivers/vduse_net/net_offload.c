@@ -104,6 +104,7 @@ int vdn_net_csum_offload(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m
 		/* the L4 header must start right after the IP header the port
 		 * will be told about, and be what the offset says it is */
 		if (l2 + sizeof(*ip) > m->data_len || (ip->version_ihl >> 4) != 4 ||
+		    (ip->version_ihl & 0xf) < 5 ||
 		    start != l2 + (ip->version_ihl & 0xf) * 4u || ip->next_proto_id != proto ||
 		    (rte_be_to_cpu_16(ip->fragment_offset) & IPV4_MF_OFF_MASK))
 			return -ENOTSUP;
