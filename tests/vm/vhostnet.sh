@@ -77,13 +77,13 @@ for f in /tmp/iperf-tx.txt /tmp/iperf-rx.txt; do
 	ok "throughput $(basename "$f"): $mbps Mbit/s"
 done
 
-step "8 MiB each way arrive intact (SHA-256 on both ends)"
+step "4 MiB each way arrive intact (SHA-256 on both ends)"
 xfer() { # FROM_NS TO_NS TO_ADDR PORT
 	ip netns exec "$2" python3 "$XFER" recv "$4" >/tmp/recv.txt &
 	local rp=$!
 	wait_listen "$2" "$4"
 	local s r
-	s=$(ip netns exec "$1" python3 "$XFER" send "$3" "$4" 8388608) || fail "send $1->$2 failed"
+	s=$(ip netns exec "$1" python3 "$XFER" send "$3" "$4" 4194304) || fail "send $1->$2 failed"
 	wait $rp || fail "receive in $2 failed"
 	r=$(cat /tmp/recv.txt)
 	expect_eq "$1->$2 bytes+sha256" "${r#recv }" "${s#send }"
