@@ -7,7 +7,7 @@
 # container's virtio_net must go to it whole (tso_out grows, gso_segs does
 # not) and partial checksums must be left to it (csum_out grows); the
 # peer's TSO frames, handed in as LRO, must reach the container's driver as
-# GSO frames (lro_in grows); TCP both ways must work and arrive intact, with
+# GSO frames (lro_in grows); TCP both ways, IPv4 and IPv6, must arrive intact, with
 # no checksum errors at either end.
 # Offload that silently fell back to software fails here.
 . "$VDN_REPO/tests/vm/lib/helpers.sh"
@@ -54,7 +54,7 @@ step "TCP ctr -> peer: TSO frames go to the port whole"
 ip netns exec peer iperf3 -s -D -p 5201 >/dev/null || fail "iperf3 server"
 wait_listen peer 5201
 t0=$(counter tso_out) s0=$(counter gso_segs)
-ip netns exec ctr timeout 30 iperf3 -c 10.0.0.2 -p 5201 -t 3 -f m >/tmp/iperf-tx.txt ||
+ip netns exec ctr timeout 30 iperf3 -c 10.0.0.2 -p 5201 -t 2 -f m >/tmp/iperf-tx.txt ||
 	{ cat /tmp/iperf-tx.txt; fail "iperf3 ctr->peer failed"; }
 grep -E "sender|receiver" /tmp/iperf-tx.txt
 t1=$(counter tso_out) s1=$(counter gso_segs)
@@ -64,7 +64,7 @@ ok "ctr->peer: $((t1 - t0)) TSO frames handed to the port, none cut in software"
 
 step "TCP peer -> ctr: the peer's TSO frames reach the driver whole (lro_in), ACK checksums left to the port"
 c0=$(counter csum_out) l0=$(counter lro_in)
-ip netns exec ctr timeout 30 iperf3 -c 10.0.0.2 -p 5201 -t 3 -R -f m >/tmp/iperf-rx.txt ||
+ip netns exec ctr timeout 30 iperf3 -c 10.0.0.2 -p 5201 -t 2 -R -f m >/tmp/iperf-rx.txt ||
 	{ cat /tmp/iperf-rx.txt; fail "iperf3 peer->ctr failed"; }
 grep -E "sender|receiver" /tmp/iperf-rx.txt
 c1=$(counter csum_out) l1=$(counter lro_in)
@@ -83,7 +83,7 @@ xfer() { # FROM_NS TO_NS TO_ADDR PORT
 	local rp=$!
 	wait_listen "$2" "$4"
 	local s r
-	s=$(ip netns exec "$1" python3 "$XFER" send "$3" "$4" 4194304) || fail "send $1->$2 failed"
+	s=$(ip netns exec "$1" python3 "$XFER" send "$3" "$4" "${5:-4194304}") || fail "send $1->$2 failed"
 	wait $rp || fail "receive in $2 failed"
 	r=$(cat /tmp/recv.txt)
 	expect_eq "$1->$2 bytes+sha256" "${r#recv }" "${s#send }"
@@ -96,6 +96,18 @@ l0=$(counter lro_in)
 xfer peer ctr 10.0.0.1 7002
 l1=$(counter lro_in)
 [ "$l1" -gt "$l0" ] || fail "the transfer to ctr went without LRO frames (lro_in $l0 -> $l1)"
+
+step "IPv6: 2 MiB each way, as TCPV6 TSO frames to the port and LRO frames from it"
+ip -n ctr addr add fd00::1/64 dev eth0 nodad
+ip -n peer addr add fd00::2/64 dev tapvn nodad
+wait_for 20 ip netns exec ctr ping -6 -c 1 -W 1 fd00::2 || fail "no IPv6 ping through vdnet"
+t0=$(counter tso_out) l0=$(counter lro_in)
+xfer ctr peer fd00::2 7003 2097152
+xfer peer ctr fd00::1 7004 2097152
+t1=$(counter tso_out) l1=$(counter lro_in)
+[ "$t1" -gt "$t0" ] || fail "IPv6: no TSO frames to the port (tso_out $t0 -> $t1)"
+[ "$l1" -gt "$l0" ] || fail "IPv6: no LRO frames to the driver (lro_in $l0 -> $l1)"
+ok "IPv6: $((t1 - t0)) TSO frames out, $((l1 - l0)) LRO frames in"
 
 step "UDP ctr -> peer: partial checksums finished by the port arrive valid"
 c0=$(counter csum_out)
