@@ -477,9 +477,26 @@ static int resolve_port(struct vdnet *v, const char *s, uint16_t *port)
 	return rte_eth_dev_get_port_by_name(s, port) ? -ENODEV : 0;
 }
 
+/* The offloads in `bits` by DPDK's names, comma-separated ("" none). */
+static void offload_names(char *buf, size_t len, uint64_t bits, bool tx)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (unsigned int b = 0; b < 64 && at < len; b++) {
+		uint64_t f = 1ULL << b;
+
+		if (bits & f)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? "," : "",
+					       tx ? rte_eth_dev_tx_offload_name(f)
+						  : rte_eth_dev_rx_offload_name(f));
+	}
+}
+
 static int cmd_show_port(struct vdnet_cmd_ctx *c, int argc, char **argv)
 {
-	char name[RTE_ETH_NAME_MAX_LEN] = "?", users[128] = "";
+	char name[RTE_ETH_NAME_MAX_LEN] = "?", users[128] = "", txo[256], rxo[256];
+	uint64_t txb = 0, rxb = 0;
 	struct rte_eth_dev_info di;
 	struct rte_eth_stats st;
 	struct rte_eth_link link;
@@ -512,7 +529,11 @@ static int cmd_show_port(struct vdnet_cmd_ctx *c, int argc, char **argv)
 
 			snprintf(users + u, sizeof(users) - u, "%s%s", u ? "," : "",
 				 c->v->dev[i].conf.name);
+			txb |= c->v->dev[i].port_tx_offloads;
+			rxb |= c->v->dev[i].port_rx_offloads;
 		}
+	offload_names(txo, sizeof(txo), txb, true);
+	offload_names(rxo, sizeof(rxo), rxb, false);
 	if (c->json) {
 		fprintf(c->out, "{\"port_id\": %u, \"name\": ", port);
 		vdnet_json_str(c->out, name);
@@ -521,6 +542,10 @@ static int cmd_show_port(struct vdnet_cmd_ctx *c, int argc, char **argv)
 		fprintf(c->out, ", \"link\": \"%s\", \"speed_mbps\": %u, \"devices\": ",
 			link.link_status ? "up" : "down", link.link_speed);
 		vdnet_json_str(c->out, users);
+		fprintf(c->out, ", \"tx_offloads\": ");
+		vdnet_json_str(c->out, txo);
+		fprintf(c->out, ", \"rx_offloads\": ");
+		vdnet_json_str(c->out, rxo);
 		fprintf(c->out, ", \"rx_packets\": %" PRIu64 ", \"rx_bytes\": %" PRIu64
 			", \"rx_missed\": %" PRIu64 ", \"rx_errors\": %" PRIu64
 			", \"rx_nombuf\": %" PRIu64 ", \"tx_packets\": %" PRIu64
@@ -537,6 +562,7 @@ static int cmd_show_port(struct vdnet_cmd_ctx *c, int argc, char **argv)
 		st.rx_nombuf);
 	fprintf(c->out, "  tx %" PRIu64 " pkts %" PRIu64 " B  errors %" PRIu64
 		"  dropped-tx-full %" PRIu64 "\n", st.opackets, st.obytes, st.oerrors, tx_full);
+	fprintf(c->out, "  offloads tx %s  rx %s\n", txo[0] ? txo : "-", rxo[0] ? rxo : "-");
 	return 0;
 }
 

@@ -134,6 +134,8 @@ int vdnet_port_setup(struct vdnet_dev *d)
 	rc = vdn_net_set_port_offloads(d->net, pc.txmode.offloads, pc.rxmode.offloads);
 	if (rc)
 		return rc;
+	d->port_tx_offloads = pc.txmode.offloads;
+	d->port_rx_offloads = pc.rxmode.offloads;
 	if (pc.txmode.offloads)
 		LOG(INFO, "device %s: port %s takes tx offloads 0x%" PRIx64 " (tso %s, tcp csum %s, "
 		    "udp csum %s)\n", d->conf.name, d->conf.port, pc.txmode.offloads,

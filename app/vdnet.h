@@ -75,6 +75,7 @@ struct vdnet_dev {
 	struct vdnet_dev_conf conf;
 	struct vdn_net_dev *net;
 	uint16_t port_id;
+	uint64_t port_tx_offloads, port_rx_offloads; /* enabled on the port (port.c) */
 	struct rte_mempool *mp;
 	bool vdpa_added;
 	char netdev[IF_NAMESIZE]; /* kernel netdev once placed */

@@ -37,6 +37,8 @@ ip -n ctr link set eth0 up
 ip netns exec ctr ethtool -k eth0 | grep -qx "tcp-segmentation-offload: on" || fail "eth0 has no TSO"
 wait_for 30 ip netns exec ctr ping -c 1 -W 1 10.0.0.2 || { cat "$LOG"; fail "no ping through vdnet"; }
 ok "ping through virtio_user/vhost-net"
+"$BUILD/app/vdnet" --connect /run/vdnet.sock show port vdn0 >/tmp/port.txt || fail "show port failed"
+grep -E "offloads tx .*TCP_TSO.* rx .*TCP_LRO" /tmp/port.txt || { cat /tmp/port.txt; fail "show port lists no TSO/LRO"; }
 
 json_get() { python3 -c "import json, sys; j = json.load(sys.stdin); print($1)"; }
 # counter NAME: the device's total of counter NAME, so far
