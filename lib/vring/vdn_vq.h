@@ -44,6 +44,9 @@
 #define VDN_VRING_PACKED_MAX_NUM 32768
 /* How many of the latest pops an unpop can reach back over (packed). */
 #define VDN_VRING_PACKED_UNPOP_MAX 256
+/* Completions a packed ring keeps off the ring until flush (or until this
+ * many wait): see used_stage() in vring_packed.c. */
+#define VDN_VRING_PACKED_SHADOW 64
 
 /* Device state of a packed ring; callers allocate it (about 66 KiB: a
  * per-id descriptor count for every possible id).  Fields are private. */
@@ -57,6 +60,7 @@ struct vdn_vring_packed {
 	uint16_t batch_n;        /* staged entries */
 	uint16_t hist_head;      /* pops recorded in hist[] (mod UNPOP_MAX) */
 	uint16_t hist_n;         /* valid entries in hist[] */
+	uint16_t sh_n;           /* completions in sh[], not yet in the ring */
 	bool avail_wrap;
 	bool used_wrap;
 	bool pub_wrap;
@@ -74,6 +78,11 @@ struct vdn_vring_packed {
 	uint64_t *journal;       /* cfg->journal */
 	struct vdn_vring_stats stats;
 	struct vdn_vring_order order;
+	struct {
+		uint32_t len;
+		uint16_t id;
+		uint16_t ndesc;
+	} sh[VDN_VRING_PACKED_SHADOW];
 	struct {
 		uint16_t id;     /* UINT16_MAX: the pop had no valid id */
 		uint16_t ndesc;
