@@ -47,8 +47,6 @@
 /* Completions a packed ring keeps off the ring until flush (or until this
  * many wait): see used_stage() in vring_packed.c. */
 #define VDN_VRING_PACKED_SHADOW 64
-/* Descriptors a packed pop reads ahead (their flags) in one pass. */
-#define VDN_VRING_PACKED_READ_AHEAD 32
 
 /* Device state of a packed ring; callers allocate it (about 66 KiB: a
  * per-id descriptor count for every possible id).  Fields are private. */
@@ -63,8 +61,6 @@ struct vdn_vring_packed {
 	uint16_t hist_head;      /* pops recorded in hist[] (mod UNPOP_MAX) */
 	uint16_t hist_n;         /* valid entries in hist[] */
 	uint16_t sh_n;           /* completions in sh[], not yet in the ring */
-	uint16_t ra_n;           /* descriptors from avail_pos seen available by
-	                          * the last read-ahead (a hint: pop checks) */
 	bool avail_wrap;
 	bool used_wrap;
 	bool pub_wrap;

@@ -96,8 +96,6 @@ static inline bool pop_single(struct vdn_vring_packed *vp, const struct vring_pa
 	vp->id_ndesc[id] = 1;
 	record(vp, id, 1);
 	pk_advance(&vp->avail_pos, &vp->avail_wrap, 1, vp->num);
-	if (vp->ra_n)
-		vp->ra_n--;
 	vp->stats.popped++;
 	return true;
 }
@@ -142,7 +140,6 @@ static __attribute__((noinline)) int pop_walk(struct vdn_vring_packed *vp, struc
 	}
 	vp->avail_pos = pos;
 	vp->avail_wrap = wrap;
-	vp->ra_n = (uint16_t)(vp->ra_n > n ? vp->ra_n - n : 0);
 	c->head = id;
 
 	if (!ended || id >= vp->num || vp->id_ndesc[id]) {
@@ -175,38 +172,15 @@ static __attribute__((noinline)) int pop_walk(struct vdn_vring_packed *vp, struc
 	return 1;
 }
 
-/*
- * Read the flags of the next descriptors until one is not available: the
- * driver wrote them from another core, and one pass has their cache misses
- * overlap where a pop at a time would take them one after the other (what
- * the split ring's avail read-ahead does for its descriptors).
- */
-static void read_ahead(struct vdn_vring_packed *vp)
-{
-	const struct vring_packed_desc *ring = pk_ring(vp);
-	uint16_t pos = vp->avail_pos, n = 0;
-	uint16_t max = vp->num < VDN_VRING_PACKED_READ_AHEAD ? vp->num : VDN_VRING_PACKED_READ_AHEAD;
-	bool wrap = vp->avail_wrap;
-
-	while (n < max && pk_is_avail(le16_load(&ring[pos].flags, __ATOMIC_RELAXED), wrap)) {
-		n++;
-		pk_advance(&pos, &wrap, 1, vp->num);
-	}
-	vp->ra_n = n;
-}
-
 int vdn_vring_packed_pop(struct vdn_vring_packed *vp, struct vdn_chain *c)
 {
 	const struct vring_packed_desc *d = &pk_ring(vp)[vp->avail_pos];
+	/* Acquire: the driver stores the first descriptor's flags last. */
 	uint16_t flags;
 
 	/* An in-order ring tracks a bounded number of chains in flight. */
 	if (__builtin_expect(order_full(&vp->order), 0))
 		return 0;
-	if (!vp->ra_n)
-		read_ahead(vp);
-	/* Acquire: the driver stores the first descriptor's flags last.  The
-	 * read-ahead only warmed the line: this is the load that counts. */
 	flags = le16_load(&d->flags, __ATOMIC_ACQUIRE);
 	if (!pk_is_avail(flags, vp->avail_wrap))
 		return 0;
@@ -234,5 +208,4 @@ void vdn_vring_packed_unpop(struct vdn_vring_packed *vp, uint16_t n)
 	}
 	vp->hist_n -= n;
 	vp->stats.popped -= n;
-	vp->ra_n = 0;
 }

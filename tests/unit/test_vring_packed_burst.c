@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/vring's packed ring in bursts: pops that read the available
- * descriptors ahead, and completions kept off the ring until the flush
- * writes them back to back.  Both must be invisible to the driver: the
- * same chains, ids, lengths and order as one pop and one entry at a time,
- * wherever the burst starts (any slot, not just every fourth), across the
- * end of the ring, with chains of mixed lengths, with a driver that
- * publishes one descriptor at a time, and with more completions than the
- * ring keeps off it.
+ * lib/vring's packed ring in bursts: completions are kept off the ring and
+ * written back to back at the flush (VDN_VRING_PACKED_SHADOW of them at
+ * most, then they go to the ring early, still unpublished).  That must be
+ * invisible to the driver: the same chains, ids, lengths and order as one
+ * entry at a time, wherever the burst starts (any slot, not just every
+ * fourth), across the end of the ring, with chains of mixed lengths, with a
+ * driver that publishes one descriptor at a time, and with more completions
+ * than the ring keeps off it.  Pops are checked along the way: each goes by
+ * what its descriptor says when it is popped.
  */
 #include <endian.h>
 #include <errno.h>
@@ -178,9 +179,8 @@ static void test_mixed_bursts(uint16_t num, uint16_t pos, bool wrap)
 	fx_free(f);
 }
 
-/* A driver that publishes one descriptor at a time, while the device pops:
- * every pop sees what was published before it, whatever the device read
- * ahead the pop before. */
+/* A driver that publishes one descriptor at a time, while the device pops
+ * and completes: every pop sees what was published before it. */
 static void test_one_at_a_time(uint16_t num, uint16_t pos, bool wrap)
 {
 	struct fx *f = fx_new(num, pos, wrap, false, false);
@@ -227,7 +227,7 @@ static void test_one_at_a_time(uint16_t num, uint16_t pos, bool wrap)
 
 /* A chain whose first descriptor is not yet published, the rest already
  * marked (the driver writes the head's flags last): nothing of it is
- * popped, however far the device read ahead, until the head comes. */
+ * popped until the head comes. */
 static void test_head_last(uint16_t num, uint16_t pos, bool wrap)
 {
 	struct fx *f = fx_new(num, pos, wrap, false, false);
@@ -256,9 +256,9 @@ static void test_head_last(uint16_t num, uint16_t pos, bool wrap)
 	fx_free(f);
 }
 
-/* Descriptors the device read ahead as available and the driver then
- * took back (no driver may; a hostile one can): the pop goes by what the
- * descriptor says when it is popped. */
+/* Descriptors seen available by an earlier pop's check and then taken
+ * back by the driver (no driver may; a hostile one can): the pop goes by
+ * what the descriptor says when it is popped. */
 static void test_taken_back(void)
 {
 	struct fx *f = fx_new(16, 5, true, false, false);
@@ -285,9 +285,9 @@ static void test_taken_back(void)
 	fx_free(f);
 }
 
-/* Unpop after pops that read ahead, across the end of the ring and over
- * chains of mixed lengths: the same chains come again. */
-static void test_unpop_after_read_ahead(void)
+/* Unpop across the end of the ring and over chains of mixed lengths: the
+ * same chains come again, and complete in one burst. */
+static void test_unpop_mixed(void)
 {
 	struct fx *f = fx_new(12, 9, false, false, false);
 	int ids[5];
@@ -370,6 +370,6 @@ int main(void)
 	}
 	RUN_ARGS(test_mixed_bursts, 10, 9, true);
 	RUN(test_taken_back);
-	RUN(test_unpop_after_read_ahead);
+	RUN(test_unpop_mixed);
 	return check_report();
 }
