@@ -129,8 +129,22 @@ void vdn_vring_packed_unpop(struct vdn_vring_packed *vp, uint16_t n);
  * would give back. */
 void vdn_vring_packed_push(struct vdn_vring_packed *vp, uint16_t id, uint32_t len);
 
-/* Publish the staged entries: one release store of the first entry's flags. */
+/* Publish the staged entries: they are written into the ring (see
+ * vdn_vring_packed_stage_out), then one release store of the first entry's
+ * flags. */
 void vdn_vring_packed_flush(struct vdn_vring_packed *vp);
+
+/*
+ * Write the completions pushed since the last flush into the ring, still
+ * unpublished (the driver sees none of them before the flush): what a
+ * flush does first, and what a push does itself once
+ * VDN_VRING_PACKED_SHADOW completions wait.  Pushes are kept off the ring
+ * because the driver polls the slot the next used entry goes to: entries
+ * written one per push, between packet copies, would each move that cache
+ * line back and forth.  Callers need not call this; it lets a test stop
+ * between the writes a flush makes.  Never fails.
+ */
+void vdn_vring_packed_stage_out(struct vdn_vring_packed *vp);
 
 /* As vdn_vring_need_notify(), from the driver event suppression area. */
 bool vdn_vring_packed_need_notify(struct vdn_vring_packed *vp);
@@ -145,13 +159,14 @@ void vdn_vring_packed_state(const struct vdn_vring_packed *vp, struct vdn_vq_sta
  * Crash-restart.  A packed ring has no index that counts completions, and
  * its descriptor flags cannot say where the device stood (only the first
  * slot of a completed chain is rewritten), so a ring given cfg->journal
- * keeps its used position there: one 64-bit store per push (before the
- * entry is written) and per flush.  From that word and the ring, this
- * works out where a device that died resumes: completions it had staged
- * are published (the first entry's flags, which the flush would have
- * stored, are written now), except a last one that may be half written,
- * whose chain is processed again, as are the chains popped but not
- * completed.  Fills st (avail = used = the resume point) for
+ * keeps its used position there: one 64-bit store per used entry written
+ * (before the entry, at flush or stage-out) and per flush.  From that word
+ * and the ring, this works out where a device that died resumes:
+ * completions it had written to the ring are published (the first entry's
+ * flags, which the flush would have stored, are written now), except a
+ * last one that may be half written, whose chain is processed again, as
+ * are the chains popped but not completed or whose completions were not
+ * written yet.  Fills st (avail = used = the resume point) for
  * vdn_vring_packed_init().  Exact only if the device completed chains in
  * the order it popped them (vduse_net does).
  * Returns 0; -ENODATA `word` is not a journal (never written); -EINVAL bad

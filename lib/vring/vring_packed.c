@@ -154,12 +154,19 @@ static inline void used_write(struct vdn_vring_packed *vp, uint16_t id, uint32_t
 	pk_advance(&vp->used_pos, &vp->used_wrap, ndesc, vp->num);
 }
 
-/* Write the completions kept in sh[] into the ring, in push order. */
+/* Write the completions kept in sh[] into the ring, in push order.  With
+ * a journal, each entry is written as a push used to write it (journal
+ * word, then the entry), so recovery sees what it always saw, later. */
 static void shadow_drain(struct vdn_vring_packed *vp)
 {
 	for (uint16_t i = 0; i < vp->sh_n; i++)
 		used_write(vp, vp->sh[i].id, vp->sh[i].len, vp->sh[i].ndesc);
 	vp->sh_n = 0;
+}
+
+void vdn_vring_packed_stage_out(struct vdn_vring_packed *vp)
+{
+	shadow_drain(vp);
 }
 
 /*
@@ -173,15 +180,6 @@ static inline void used_stage(struct vdn_vring_packed *vp, uint16_t id, uint32_t
 {
 	uint16_t i = vp->sh_n;
 
-	/* The journal's word tells recovery what a push wrote: it stays
-	 * with the push (see vdn_vring_packed_recover). */
-	if (vp->journal) {
-		uint16_t ndesc = vp->id_ndesc[id];
-
-		vp->id_ndesc[id] = 0;
-		used_write(vp, id, len, ndesc);
-		return;
-	}
 	if (i == VDN_VRING_PACKED_SHADOW) {
 		shadow_drain(vp);
 		i = 0;
