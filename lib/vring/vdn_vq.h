@@ -44,6 +44,9 @@
 #define VDN_VRING_PACKED_MAX_NUM 32768
 /* How many of the latest pops an unpop can reach back over (packed). */
 #define VDN_VRING_PACKED_UNPOP_MAX 256
+/* Completions a packed ring keeps off the ring until flush (or until this
+ * many wait): see used_stage() in vring_packed.c. */
+#define VDN_VRING_PACKED_SHADOW 64
 
 /* Device state of a packed ring; callers allocate it (about 66 KiB: a
  * per-id descriptor count for every possible id).  Fields are private. */
@@ -57,6 +60,7 @@ struct vdn_vring_packed {
 	uint16_t batch_n;        /* staged entries */
 	uint16_t hist_head;      /* pops recorded in hist[] (mod UNPOP_MAX) */
 	uint16_t hist_n;         /* valid entries in hist[] */
+	uint16_t sh_n;           /* completions in sh[], not yet in the ring */
 	bool avail_wrap;
 	bool used_wrap;
 	bool pub_wrap;
@@ -74,6 +78,11 @@ struct vdn_vring_packed {
 	uint64_t *journal;       /* cfg->journal */
 	struct vdn_vring_stats stats;
 	struct vdn_vring_order order;
+	struct {
+		uint32_t len;
+		uint16_t id;
+		uint16_t ndesc;
+	} sh[VDN_VRING_PACKED_SHADOW];
 	struct {
 		uint16_t id;     /* UINT16_MAX: the pop had no valid id */
 		uint16_t ndesc;
@@ -120,8 +129,22 @@ void vdn_vring_packed_unpop(struct vdn_vring_packed *vp, uint16_t n);
  * would give back. */
 void vdn_vring_packed_push(struct vdn_vring_packed *vp, uint16_t id, uint32_t len);
 
-/* Publish the staged entries: one release store of the first entry's flags. */
+/* Publish the staged entries: they are written into the ring (see
+ * vdn_vring_packed_stage_out), then one release store of the first entry's
+ * flags. */
 void vdn_vring_packed_flush(struct vdn_vring_packed *vp);
+
+/*
+ * Write the completions pushed since the last flush into the ring, still
+ * unpublished (the driver sees none of them before the flush): what a
+ * flush does first, and what a push does itself once
+ * VDN_VRING_PACKED_SHADOW completions wait.  Pushes are kept off the ring
+ * because the driver polls the slot the next used entry goes to: entries
+ * written one per push, between packet copies, would each move that cache
+ * line back and forth.  Callers need not call this; it lets a test stop
+ * between the writes a flush makes.  Never fails.
+ */
+void vdn_vring_packed_stage_out(struct vdn_vring_packed *vp);
 
 /* As vdn_vring_need_notify(), from the driver event suppression area. */
 bool vdn_vring_packed_need_notify(struct vdn_vring_packed *vp);
@@ -136,13 +159,14 @@ void vdn_vring_packed_state(const struct vdn_vring_packed *vp, struct vdn_vq_sta
  * Crash-restart.  A packed ring has no index that counts completions, and
  * its descriptor flags cannot say where the device stood (only the first
  * slot of a completed chain is rewritten), so a ring given cfg->journal
- * keeps its used position there: one 64-bit store per push (before the
- * entry is written) and per flush.  From that word and the ring, this
- * works out where a device that died resumes: completions it had staged
- * are published (the first entry's flags, which the flush would have
- * stored, are written now), except a last one that may be half written,
- * whose chain is processed again, as are the chains popped but not
- * completed.  Fills st (avail = used = the resume point) for
+ * keeps its used position there: one 64-bit store per used entry written
+ * (before the entry, at flush or stage-out) and per flush.  From that word
+ * and the ring, this works out where a device that died resumes:
+ * completions it had written to the ring are published (the first entry's
+ * flags, which the flush would have stored, are written now), except a
+ * last one that may be half written, whose chain is processed again, as
+ * are the chains popped but not completed or whose completions were not
+ * written yet.  Fills st (avail = used = the resume point) for
  * vdn_vring_packed_init().  Exact only if the device completed chains in
  * the order it popped them (vduse_net does).
  * Returns 0; -ENODATA `word` is not a journal (never written); -EINVAL bad

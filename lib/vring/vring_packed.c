@@ -96,13 +96,13 @@ int vdn_vring_packed_avail_count(struct vdn_vring_packed *vp)
 	return n;
 }
 
-static inline void used_write(struct vdn_vring_packed *vp, uint16_t id, uint32_t len)
+static inline void used_write(struct vdn_vring_packed *vp, uint16_t id, uint32_t len,
+			      uint16_t ndesc)
 {
 	struct vdn_vring_order *o = &vp->order;
-	uint16_t ndesc = vp->id_ndesc[id], flags;
 	struct vring_packed_desc *d;
+	uint16_t flags;
 
-	vp->id_ndesc[id] = 0;
 	if (o->batch) {
 		if (!len && o->run) {
 			/* One used descriptor for the run, carrying its last
@@ -154,6 +154,43 @@ static inline void used_write(struct vdn_vring_packed *vp, uint16_t id, uint32_t
 	pk_advance(&vp->used_pos, &vp->used_wrap, ndesc, vp->num);
 }
 
+/* Write the completions kept in sh[] into the ring, in push order.  With
+ * a journal, each entry is written as a push used to write it (journal
+ * word, then the entry), so recovery sees what it always saw, later. */
+static void shadow_drain(struct vdn_vring_packed *vp)
+{
+	for (uint16_t i = 0; i < vp->sh_n; i++)
+		used_write(vp, vp->sh[i].id, vp->sh[i].len, vp->sh[i].ndesc);
+	vp->sh_n = 0;
+}
+
+void vdn_vring_packed_stage_out(struct vdn_vring_packed *vp)
+{
+	shadow_drain(vp);
+}
+
+/*
+ * A completion, kept off the ring until flush.  The driver polls the slot
+ * where our next used entry goes, so every store into that line while it
+ * polls costs a transfer of the line; written back to back at flush, the
+ * entries of a burst cost about one per line.  The id stops being in
+ * flight now, as if its entry were written.
+ */
+static inline void used_stage(struct vdn_vring_packed *vp, uint16_t id, uint32_t len)
+{
+	uint16_t i = vp->sh_n;
+
+	if (i == VDN_VRING_PACKED_SHADOW) {
+		shadow_drain(vp);
+		i = 0;
+	}
+	vp->sh[i].len = len;
+	vp->sh[i].id = id;
+	vp->sh[i].ndesc = vp->id_ndesc[id];
+	vp->id_ndesc[id] = 0;
+	vp->sh_n = (uint16_t)(i + 1);
+}
+
 void vdn_vring_packed_push(struct vdn_vring_packed *vp, uint16_t id, uint32_t len)
 {
 	if (id >= vp->num || !vp->id_ndesc[id])
@@ -162,16 +199,17 @@ void vdn_vring_packed_push(struct vdn_vring_packed *vp, uint16_t id, uint32_t le
 		if (!order_done(&vp->order, id, len))
 			return;
 		while (order_take(&vp->order, &id, &len))
-			used_write(vp, id, len);
+			used_stage(vp, id, len);
 		return;
 	}
-	used_write(vp, id, len);
+	used_stage(vp, id, len);
 }
 
 void vdn_vring_packed_flush(struct vdn_vring_packed *vp)
 {
 	uint32_t moved;
 
+	shadow_drain(vp);
 	/* A published entry is the driver's: no later chain may join it. */
 	vp->order.run = false;
 	if (!vp->batch_n)

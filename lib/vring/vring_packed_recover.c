@@ -1,23 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Where a packed ring resumes after the device process died: its journal
- * word (kept by push and flush, see vdn_vring_packed_recover) against the
- * descriptor ring as the driver sees it.
+ * word (kept as used entries are written and at flush, see
+ * vdn_vring_packed_recover) against the descriptor ring as the driver sees
+ * it.  Completions are written into the ring at flush (or stage-out), one
+ * entry after the other, each after its journal word; ones pushed but not
+ * yet written leave no trace, and their chains are simply done again.
  *
  * The word says: entries are staged from p0 (published position) to p1,
- * the last push writing its entry at pk.  What the ring can still say:
+ * the last one written at pk.  What the ring can still say:
  * - whether the batch was published: the slot at p0 has USED equal to the
  *   lap's wrap counter once its entry's flags are stored, and keeps it if
  *   the driver has taken the entry and made the slot available again for
  *   the next lap (AVAIL flips, USED does not); an unpublished p0 still has
  *   the driver's flags, USED != wrap;
- * - whether the last push's entry was written, when it is not the first of
- *   the batch (those are written whole, flags included, in one store).
- * The first entry of a batch gets its id and length at push time and its
- * flags only at flush, so a batch of one unpublished entry may be half
- * written: its chain is processed again (its length field may have been
- * overwritten; for TX that is a frame already sent, for RX a buffer that
- * looks shorter than it is: both harmless).
+ * - whether the last entry was written, when it is not the first of the
+ *   batch (those are written whole, flags included, in one store).
+ * The first entry of a batch gets its id and length when it is written and
+ * its flags only at the end of the flush, so a batch of one unpublished
+ * entry may be half written: its chain is processed again (its length
+ * field may have been overwritten; for TX that is a frame already sent,
+ * for RX a buffer that looks shorter than it is: both harmless).
  */
 #include <errno.h>
 

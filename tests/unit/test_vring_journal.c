@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Crash-restart of a packed ring (vdn_vring_packed_recover): the device
- * process dies at every point of a push/flush cycle, a new ring is set up
+ * process dies at every point of a push/flush cycle (completions pushed,
+ * written into the ring one by one with vdn_vring_packed_stage_out() as a
+ * flush writes them, published), a new ring is set up
  * from the journal word it left and the ring memory, and then
  * - the driver gets back exactly the chains the dead device completed
  *   (staged ones included, unless the last was perhaps half written), each
@@ -138,6 +140,14 @@ static void finish(struct jfx *f, const int *popped, int n)
 	CHECK(!pdrv_get_used(&f->d, &id, &len));
 }
 
+/* A completion, written into the ring: the point a flush reaches after
+ * writing this entry (a flush writes the staged ones in push order). */
+static void push(struct jfx *f, int id, uint32_t len)
+{
+	vdn_vq_push(&f->vq, (uint16_t)id, len);
+	vdn_vring_packed_stage_out(&f->vq.pk);
+}
+
 /* Chains of 1, 2, 1, 3 descriptors offered and popped. */
 static void four(struct jfx *f, int *id)
 {
@@ -158,8 +168,8 @@ static void test_between_bursts(uint16_t pos, bool wrap)
 	if (!f)
 		return;
 	four(f, id);
-	vdn_vq_push(&f->vq, (uint16_t)id[0], 5);
-	vdn_vq_push(&f->vq, (uint16_t)id[1], 6);
+	push(f, id[0], 5);
+	push(f, id[1], 6);
 	vdn_vq_flush(&f->vq);
 	restart(f, f->j);
 	expect_used(f, id[0], id[1]);
@@ -177,13 +187,50 @@ static void test_staged(uint16_t pos, bool wrap)
 	if (!f)
 		return;
 	four(f, id);
-	vdn_vq_push(&f->vq, (uint16_t)id[0], 5);
-	vdn_vq_push(&f->vq, (uint16_t)id[1], 6);
+	push(f, id[0], 5);
+	push(f, id[1], 6);
 	expect_used(f, -1); /* nothing visible before the flush */
 	restart(f, f->j);
 	expect_used(f, id[0], id[1]);
 	expect_pops(f, id[2], id[3]);
 	finish(f, (int[]){ id[2], id[3] }, 2);
+	jfx_free(f);
+}
+
+/* Died with completions pushed but not yet written into the ring (a
+ * flush writes them): no trace of them, all chains are done again. */
+static void test_not_written_yet(uint16_t pos, bool wrap)
+{
+	struct jfx *f = jfx_new(8, pos, wrap);
+	struct vring_packed_desc ring[8];
+	int id[4];
+
+	if (!f)
+		return;
+	four(f, id);
+	uint64_t word = f->j;
+
+	memcpy(ring, f->d.desc, sizeof(ring));
+	vdn_vq_push(&f->vq, (uint16_t)id[1], 5);
+	vdn_vq_push(&f->vq, (uint16_t)id[0], 6);
+	CHECK_EQ(f->j, word);
+	CHECK(!memcmp(ring, f->d.desc, sizeof(ring)));
+	restart(f, f->j);
+	expect_used(f, -1);
+	expect_pops(f, id[0], id[1], id[2], id[3]);
+	finish(f, id, 4);
+
+	/* a stage-out writes everything pushed so far; died with the last
+	 * one not written yet: those written are published */
+	four(f, id);
+	push(f, id[0], 5);
+	vdn_vq_push(&f->vq, (uint16_t)id[1], 6);
+	push(f, id[2], 0);
+	vdn_vq_push(&f->vq, (uint16_t)id[3], 7);
+	restart(f, f->j);
+	expect_used(f, id[0], id[1], id[2]);
+	expect_pops(f, id[3]);
+	finish(f, (int[]){ id[3] }, 1);
 	jfx_free(f);
 }
 
@@ -200,7 +247,7 @@ static void test_lone_first(uint16_t pos, bool wrap)
 	if (!f)
 		return;
 	four(f, id);
-	vdn_vq_push(&f->vq, (uint16_t)id[0], 40);
+	push(f, id[0], 40);
 	restart(f, f->j);
 	expect_used(f, -1);
 	CHECK_EQ(pop(f), id[0]);
@@ -209,7 +256,7 @@ static void test_lone_first(uint16_t pos, bool wrap)
 	finish(f, id, 4);
 
 	four(f, id);
-	vdn_vq_push(&f->vq, (uint16_t)id[0], 0);
+	push(f, id[0], 0);
 	restart(f, f->j);
 	expect_used(f, -1);
 	CHECK_EQ(vdn_vq_pop(&f->vq, &f->c), -EBADMSG);
@@ -234,10 +281,10 @@ static void test_entry_not_written(uint16_t pos, bool wrap)
 	if (!f)
 		return;
 	four(f, id);
-	vdn_vq_push(&f->vq, (uint16_t)id[0], 5);
+	push(f, id[0], 5);
 	uint16_t at = f->vq.pk.used_pos;
 	save = f->d.desc[at];
-	vdn_vq_push(&f->vq, (uint16_t)id[1], 6);
+	push(f, id[1], 6);
 	f->d.desc[at] = save; /* the entry's one store never happened */
 	restart(f, f->j);
 	expect_used(f, id[0]);
@@ -255,7 +302,7 @@ static void test_flushed_not_noted(uint16_t pos, bool wrap)
 	if (!f)
 		return;
 	four(f, id);
-	vdn_vq_push(&f->vq, (uint16_t)id[0], 5);
+	push(f, id[0], 5);
 	uint64_t before = f->j;
 	vdn_vq_flush(&f->vq);
 	restart(f, before);
@@ -266,9 +313,9 @@ static void test_flushed_not_noted(uint16_t pos, bool wrap)
 	/* the same, with a batch of three, and the driver quick enough to
 	 * take the entries and offer the slots again before the restart */
 	four(f, id);
-	vdn_vq_push(&f->vq, (uint16_t)id[0], 5);
-	vdn_vq_push(&f->vq, (uint16_t)id[1], 0);
-	vdn_vq_push(&f->vq, (uint16_t)id[2], 7);
+	push(f, id[0], 5);
+	push(f, id[1], 0);
+	push(f, id[2], 7);
 	before = f->j;
 	vdn_vq_flush(&f->vq);
 	expect_used(f, id[0], id[1], id[2]);
@@ -294,15 +341,15 @@ static void test_laps(void)
 		CHECK(a >= 0 && b >= 0);
 		CHECK_EQ(pop(f), a);
 		CHECK_EQ(pop(f), b);
-		vdn_vq_push(&f->vq, (uint16_t)a, 1);
+		push(f, a, 1);
 		if (round % 3 == 0) {
 			/* die with `a` staged alone: both redone */
 			restart(f, f->j);
 			expect_used(f, -1);
 			expect_pops(f, a, b);
-			vdn_vq_push(&f->vq, (uint16_t)a, 1);
+			push(f, a, 1);
 		}
-		vdn_vq_push(&f->vq, (uint16_t)b, 1);
+		push(f, b, 1);
 		if (round % 3 == 1) {
 			/* die with both staged: both published */
 			restart(f, f->j);
@@ -346,6 +393,7 @@ static void at_start(void)
 {
 	test_between_bursts(0, true);
 	test_staged(0, true);
+	test_not_written_yet(0, true);
 	test_lone_first(0, true);
 	test_entry_not_written(0, true);
 	test_flushed_not_noted(0, true);
@@ -356,6 +404,7 @@ static void across_the_end(void)
 {
 	test_between_bursts(6, true);
 	test_staged(6, true);
+	test_not_written_yet(6, false);
 	test_lone_first(6, true);
 	test_entry_not_written(6, false);
 	test_flushed_not_noted(6, false);
