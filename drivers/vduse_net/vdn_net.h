@@ -139,7 +139,10 @@ int vdn_net_ctrl_fds(struct vdn_net_dev *dev, int *fds, int max);
 int vdn_net_ctrl_handle(struct vdn_net_dev *dev);
 
 /* Datapath, for queue pair `qp`.  Return the number of packets moved.
- * enqueue copies the packets (the caller still owns and frees them).
+ * enqueue copies the packets (the caller still owns and frees them); a
+ * packet the port handed in with a partial checksum may be finished in
+ * place first, and an LRO frame's TCP checksum field set to the
+ * pseudo-header sum (vdn_net_set_port_offloads), so they must be writable.
  * dequeue allocates mbufs from `mp` (the caller owns what it gets). */
 uint16_t vdn_net_enqueue_burst(struct vdn_net_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
 			       uint16_t n);
