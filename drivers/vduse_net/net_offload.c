@@ -67,14 +67,39 @@ int vdn_net_tso_offload(const struct vdn_net_gso *g, struct rte_mbuf *m, uint64_
 	return 0;
 }
 
+/* The Ethernet header and up to two VLAN tags of the `len` bytes at `p`:
+ * returns where the L3 header starts, with its ethertype in *et; -EINVAL if
+ * the tags run past `len`. */
+static int l2_skip(const uint8_t *p, uint32_t len, uint16_t *et)
+{
+	uint32_t l2 = RTE_ETHER_HDR_LEN;
+	uint16_t t;
+
+	if (len < RTE_ETHER_HDR_LEN)
+		return -EINVAL;
+	memcpy(&t, p + 2 * RTE_ETHER_ADDR_LEN, sizeof(t));
+	t = rte_be_to_cpu_16(t);
+	for (int tags = 0; tags < 2 && (t == RTE_ETHER_TYPE_VLAN || t == RTE_ETHER_TYPE_QINQ);
+	     tags++) {
+		if (l2 + RTE_VLAN_HLEN > len)
+			return -EINVAL;
+		memcpy(&t, p + l2 + 2, sizeof(t));
+		t = rte_be_to_cpu_16(t);
+		l2 += RTE_VLAN_HLEN;
+	}
+	*et = t;
+	return (int)l2;
+}
+
 int vdn_net_csum_offload(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m, uint64_t port_tx)
 {
 	uint32_t start = rte_le_to_cpu_16(hdr->csum_start);
 	uint32_t off = rte_le_to_cpu_16(hdr->csum_offset);
-	uint32_t l2 = RTE_ETHER_HDR_LEN;
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t l2;
 	uint16_t et;
 	uint8_t proto;
+	int rc;
 	uint64_t flags;
 
 	if (hdr->gso_type != VIRTIO_NET_HDR_GSO_NONE || !(hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
@@ -86,18 +111,12 @@ int vdn_net_csum_offload(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m
 	else
 		return -ENOTSUP;
 	/* everything up to the checksum field in the first segment */
-	if (start + off + 2 > m->data_len || m->data_len < RTE_ETHER_HDR_LEN)
+	if (start + off + 2 > m->data_len)
 		return -ENOTSUP;
-	memcpy(&et, p + 2 * RTE_ETHER_ADDR_LEN, sizeof(et));
-	et = rte_be_to_cpu_16(et);
-	for (int tags = 0; tags < 2 && (et == RTE_ETHER_TYPE_VLAN || et == RTE_ETHER_TYPE_QINQ);
-	     tags++) {
-		if (l2 + RTE_VLAN_HLEN > m->data_len)
-			return -ENOTSUP;
-		memcpy(&et, p + l2 + 2, sizeof(et));
-		et = rte_be_to_cpu_16(et);
-		l2 += RTE_VLAN_HLEN;
-	}
+	rc = l2_skip(p, m->data_len, &et);
+	if (rc < 0)
+		return -ENOTSUP;
+	l2 = (uint32_t)rc;
 	if (et == RTE_ETHER_TYPE_IPV4) {
 		const struct rte_ipv4_hdr *ip = (const void *)(p + l2);
 
@@ -133,21 +152,13 @@ int vdn_net_csum_offload(const struct virtio_net_hdr_v1 *hdr, struct rte_mbuf *m
 static int parse_l4(const uint8_t *h, uint32_t len, uint8_t *proto, bool *ipv6, uint32_t *l3,
 		    uint32_t *hdr_len)
 {
-	uint32_t off = RTE_ETHER_HDR_LEN, l4;
+	uint32_t off, l4;
 	uint16_t et;
+	int rc = l2_skip(h, len, &et);
 
-	if (len < RTE_ETHER_HDR_LEN)
-		return -EINVAL;
-	memcpy(&et, h + 2 * RTE_ETHER_ADDR_LEN, sizeof(et));
-	et = rte_be_to_cpu_16(et);
-	for (int tags = 0; tags < 2 && (et == RTE_ETHER_TYPE_VLAN || et == RTE_ETHER_TYPE_QINQ);
-	     tags++) {
-		if (off + RTE_VLAN_HLEN > len)
-			return -EINVAL;
-		memcpy(&et, h + off + 2, sizeof(et));
-		et = rte_be_to_cpu_16(et);
-		off += RTE_VLAN_HLEN;
-	}
+	if (rc < 0)
+		return rc;
+	off = (uint32_t)rc;
 	if (et == RTE_ETHER_TYPE_IPV4) {
 		const struct rte_ipv4_hdr *ip = (const void *)(h + off);
 
