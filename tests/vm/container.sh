@@ -13,7 +13,6 @@
 . "$VDN_REPO/tests/vm/lib/helpers.sh"
 MAC=02:00:00:00:00:10
 LOG=/tmp/vdnet.log
-XFER="$VDN_REPO/tests/vm/progs/tcp_xfer.py"
 PACKED=0 DEV_EXTRA="" INORDER=0
 if [ "${1:-}" = packed ] || [ "${VDN_PACKED:-0}" = 1 ]; then
 	PACKED=1 DEV_EXTRA=",packed=on"
@@ -92,24 +91,9 @@ grep -E "sender|receiver" /tmp/iperf-rx.txt
 g1=$(gro_frames)
 [ -n "$g0" ] && [ -n "$g1" ] && [ "$g1" -gt "$g0" ] || fail "peer->ctr: no TSO frames merged towards the driver (gro_frames $g0 -> $g1)"
 ok "peer->ctr: $((g1 - g0)) TSO frames merged towards the driver"
-for f in /tmp/iperf-tx.txt /tmp/iperf-rx.txt; do
-	mbps=$(awk '/receiver/ {for (i=1;i<=NF;i++) if ($i ~ /bits\/sec/) print $(i-1)}' "$f")
-	[ -n "$mbps" ] && awk -v m="$mbps" 'BEGIN{exit !(m > 0)}' || fail "no throughput in $f"
-	ok "throughput $(basename "$f"): $mbps Mbit/s"
-done
+iperf_moved /tmp/iperf-tx.txt /tmp/iperf-rx.txt
 
 step "TCP: 4 MiB each way arrive intact (SHA-256 on both ends)"
-xfer() { # FROM_NS TO_NS TO_ADDR PORT
-	ip netns exec "$2" python3 "$XFER" recv "$4" >/tmp/recv.txt &
-	local rp=$!
-	wait_listen "$2" "$4"
-	local s
-	s=$(ip netns exec "$1" python3 "$XFER" send "$3" "$4" 4194304) || fail "send $1->$2 failed"
-	wait $rp || fail "receive in $2 failed"
-	local r
-	r=$(cat /tmp/recv.txt)
-	expect_eq "$1->$2 bytes+sha256" "${r#recv }" "${s#send }"
-}
 xfer ctr peer 10.0.0.2 7001
 g0=$(gro_frames)
 xfer peer ctr 10.0.0.1 7002

@@ -13,7 +13,6 @@
 . "$VDN_REPO/tests/vm/lib/helpers.sh"
 MAC=02:00:00:00:00:10
 LOG=/tmp/vdnet.log
-XFER="$VDN_REPO/tests/vm/progs/tcp_xfer.py"
 
 step "setup: vhost_net + tun, netns peer + ctr, vdnet on virtio_user/vhost-net"
 load_modules vhost_net tun
@@ -73,23 +72,9 @@ c1=$(counter csum_out) l1=$(counter lro_in)
 [ "$c1" -gt "$c0" ] || fail "no checksums left to the port (csum_out $c0 -> $c1)"
 [ "$l1" -gt "$l0" ] || fail "no LRO frames from the port passed to the driver (lro_in $l0 -> $l1)"
 ok "peer->ctr: $((l1 - l0)) LRO frames passed on as GSO, $((c1 - c0)) checksums left to the port"
-for f in /tmp/iperf-tx.txt /tmp/iperf-rx.txt; do
-	mbps=$(awk '/receiver/ {for (i=1;i<=NF;i++) if ($i ~ /bits\/sec/) print $(i-1)}' "$f")
-	[ -n "$mbps" ] && awk -v m="$mbps" 'BEGIN{exit !(m > 0)}' || fail "no throughput in $f"
-	ok "throughput $(basename "$f"): $mbps Mbit/s"
-done
+iperf_moved /tmp/iperf-tx.txt /tmp/iperf-rx.txt
 
 step "4 MiB each way arrive intact (SHA-256 on both ends)"
-xfer() { # FROM_NS TO_NS TO_ADDR PORT
-	ip netns exec "$2" python3 "$XFER" recv "$4" >/tmp/recv.txt &
-	local rp=$!
-	wait_listen "$2" "$4"
-	local s r
-	s=$(ip netns exec "$1" python3 "$XFER" send "$3" "$4" "${5:-4194304}") || fail "send $1->$2 failed"
-	wait $rp || fail "receive in $2 failed"
-	r=$(cat /tmp/recv.txt)
-	expect_eq "$1->$2 bytes+sha256" "${r#recv }" "${s#send }"
-}
 t0=$(counter tso_out)
 xfer ctr peer 10.0.0.2 7001
 t1=$(counter tso_out)

@@ -123,3 +123,26 @@ vdnet_stop() {
 
 # EAL options for the test VM: no hugepages, small memory, no PCI scan.
 VM_EAL="--no-huge -m 512 --no-pci --file-prefix vdnet-test"
+
+# xfer FROM_NS TO_NS TO_ADDR PORT [BYTES]: BYTES (default 4 MiB) over TCP
+# from FROM_NS to TO_NS must arrive with the sender's SHA-256
+xfer() {
+	local prog="$VDN_REPO/tests/vm/progs/tcp_xfer.py" rp s r
+	ip netns exec "$2" python3 "$prog" recv "$4" >/tmp/recv.txt &
+	rp=$!
+	wait_listen "$2" "$4"
+	s=$(ip netns exec "$1" python3 "$prog" send "$3" "$4" "${5:-4194304}") || fail "send $1->$2 failed"
+	wait $rp || fail "receive in $2 failed"
+	r=$(cat /tmp/recv.txt)
+	expect_eq "$1->$2 bytes+sha256" "${r#recv }" "${s#send }"
+}
+
+# iperf_moved FILE...: each iperf3 -f m report must show data received
+iperf_moved() {
+	local f mbps
+	for f in "$@"; do
+		mbps=$(awk '/receiver/ {for (i=1;i<=NF;i++) if ($i ~ /bits\/sec/) print $(i-1)}' "$f")
+		[ -n "$mbps" ] && awk -v m="$mbps" 'BEGIN{exit !(m > 0)}' || fail "no throughput in $f"
+		ok "throughput $(basename "$f"): $mbps Mbit/s"
+	done
+}
