@@ -96,6 +96,16 @@ int vdn_vring_packed_avail_count(struct vdn_vring_packed *vp)
 	return n;
 }
 
+/* A used entry that is not the first of a batch: len, id and flags in one
+ * store (they are adjacent). */
+static inline void entry_store_whole(struct vring_packed_desc *d, uint16_t id, uint32_t len,
+				     uint16_t flags)
+{
+	uint64_t w = (uint64_t)len | (uint64_t)id << 32 | (uint64_t)flags << 48;
+
+	__atomic_store_n((uint64_t *)&d->len, htole64(w), __ATOMIC_RELAXED);
+}
+
 static inline void used_write(struct vdn_vring_packed *vp, uint16_t id, uint32_t len,
 			      uint16_t ndesc)
 {
@@ -117,21 +127,6 @@ static inline void used_write(struct vdn_vring_packed *vp, uint16_t id, uint32_t
 		o->run_pos = vp->used_pos;
 	}
 	d = &pk_ring(vp)[vp->used_pos];
-	if (vp->journal) {
-		/* before the entry: a word that claims an entry not (wholly)
-		 * written is told apart by recovery; one that misses a
-		 * written entry could not be */
-		uint16_t after = vp->used_pos;
-		bool wrap = vp->used_wrap;
-
-		pk_advance(&after, &wrap, ndesc, vp->num);
-		__atomic_store_n(vp->journal,
-				 pk_journal_word(pk_seq(vp->pub_pos, vp->pub_wrap),
-						 pk_seq(vp->used_pos, vp->used_wrap), pk_seq(after, wrap)),
-				 __ATOMIC_RELAXED);
-		/* ... and the entry's stores stay after it */
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-	}
 	/* A used descriptor has AVAIL == USED == our wrap counter; WRITE says
 	 * len counts bytes written (2.8.4). */
 	flags = (uint16_t)((vp->used_wrap ? PK_AVAIL | PK_USED : 0) | (len ? VRING_DESC_F_WRITE : 0));
@@ -146,12 +141,64 @@ static inline void used_write(struct vdn_vring_packed *vp, uint16_t id, uint32_t
 		 * now: the first one, stored at flush, releases them all.
 		 * len, id and flags are adjacent: one 8-byte store, as the
 		 * line is shared with the driver and every store costs. */
-		uint64_t w = (uint64_t)len | (uint64_t)id << 32 | (uint64_t)flags << 48;
-
-		__atomic_store_n((uint64_t *)&d->len, htole64(w), __ATOMIC_RELAXED);
+		entry_store_whole(d, id, len, flags);
 	}
 	vp->batch_desc += ndesc;
 	pk_advance(&vp->used_pos, &vp->used_wrap, ndesc, vp->num);
+}
+
+/*
+ * shadow_drain() on a ring with a journal (used_write() without one): each
+ * entry as used_write() writes it, after its journal word.  The ring state
+ * is kept in locals: the fence before each entry makes the compiler store
+ * back and reload every field of vp it touches, locals it leaves in
+ * registers.  A journal turns in-order batching off
+ * (vdn_vring_packed_init), so there is no run to extend here.
+ */
+static void shadow_drain_journal(struct vdn_vring_packed *vp)
+{
+	struct vring_packed_desc *ring = pk_ring(vp);
+	uint64_t *journal = vp->journal;
+	const uint64_t p0 = pk_journal_word(pk_seq(vp->pub_pos, vp->pub_wrap), 0, 0);
+	const uint16_t num = vp->num, n = vp->sh_n;
+	uint16_t pos = vp->used_pos, batch_n = vp->batch_n;
+	bool wrap = vp->used_wrap;
+	uint32_t desc = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		const uint32_t len = vp->sh[i].len;
+		const uint16_t id = vp->sh[i].id, ndesc = vp->sh[i].ndesc;
+		const uint16_t flags = (uint16_t)((wrap ? PK_AVAIL | PK_USED : 0) |
+						  (len ? VRING_DESC_F_WRITE : 0));
+		uint16_t after = pos;
+		bool after_wrap = wrap;
+
+		pk_advance(&after, &after_wrap, ndesc, num);
+		/* before the entry: a word that claims an entry not (wholly)
+		 * written is told apart by recovery; one that misses a
+		 * written entry could not be */
+		__atomic_store_n(journal, p0 | (uint64_t)pk_seq(pos, wrap) << 16 |
+					  (uint64_t)pk_seq(after, after_wrap) << 32,
+				 __ATOMIC_RELAXED);
+		/* ... and the entry's stores stay after it */
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		if (batch_n++ == 0) {
+			le32_store(&ring[pos].len, len);
+			le16_store(&ring[pos].id, id, __ATOMIC_RELAXED);
+			vp->batch_pos = pos;
+			vp->batch_flags = flags;
+		} else {
+			entry_store_whole(&ring[pos], id, len, flags);
+		}
+		desc += ndesc;
+		pos = after;
+		wrap = after_wrap;
+	}
+	vp->used_pos = pos;
+	vp->used_wrap = wrap;
+	vp->batch_n = batch_n;
+	vp->batch_desc += desc;
+	vp->sh_n = 0;
 }
 
 /* Write the completions kept in sh[] into the ring, in push order.  With
@@ -159,6 +206,10 @@ static inline void used_write(struct vdn_vring_packed *vp, uint16_t id, uint32_t
  * word, then the entry), so recovery sees what it always saw, later. */
 static void shadow_drain(struct vdn_vring_packed *vp)
 {
+	if (vp->journal) {
+		shadow_drain_journal(vp);
+		return;
+	}
 	for (uint16_t i = 0; i < vp->sh_n; i++)
 		used_write(vp, vp->sh[i].id, vp->sh[i].len, vp->sh[i].ndesc);
 	vp->sh_n = 0;

@@ -15,6 +15,13 @@
  * So a cell includes: vring pop/push, virtio_net_hdr handling, the packet
  * copy, mbuf alloc/free from a mempool and the null PMD's burst call.
  *
+ * The device gets a ring journal as the daemon always gives it
+ * (app/device.c, app/reattach.c: one word per virtqueue plus one, in a
+ * shared mapping of a tmpfs file), so packed cells pay its word per
+ * completion as vdnet does; --no-journal leaves it out, to compare.
+ * After a packed run the journal word of the cell's ring must have been
+ * written and say "all flushed", or the run fails.
+ *
  * Cells {split, packed} x {64, 1518} B x {tx, rx}; runs of all cells are
  * interleaved and each reports min/median/max.  Packets carry sequence
  * numbers that the other side checks (tx: the device lcore, in the mbuf;
@@ -22,7 +29,8 @@
  * drop fails the run, and a cell with a failed run prints no RESULT.
  *
  *   dev_bench [--quick] [--runs N] [--seconds S] [--queue-size N] [--burst N]
- *             [--in-order] [--layout split|packed] [--size 64|1518] [--dir tx|rx]
+ *             [--in-order] [--no-journal] [--layout split|packed] [--size 64|1518]
+ *             [--dir tx|rx]
  * One `RUN <layout> <size> <dir> mpps=X` line per run (for tests/perf/run.sh),
  * a table, then one `RESULT <layout> <size> <dir> mpps=...` line per cell.
  */
@@ -32,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <rte_eal.h>
@@ -52,6 +61,15 @@
 #define MAX_RUNS 100
 #define MEM_SIZE (4u << 20)
 #define NB_MBUF 8191
+/* as app/reattach.c's JOURNAL_WORDS: every queue pair's two rings and the
+ * control queue */
+#define JOURNAL_WORDS (2 * VDN_NET_MAX_QUEUE_PAIRS + 1)
+#define JOURNAL_SIZE (JOURNAL_WORDS * sizeof(uint64_t))
+/* lib/vring/vring_packed_private.h's journal word: its tag, and the three
+ * ring positions that are equal when nothing is staged */
+#define JOURNAL_TAG(w) ((w) >> 56)
+#define JOURNAL_FLUSHED(w) (((w) & 0xffff) == (((w) >> 16) & 0xffff) && \
+			    ((w) & 0xffff) == (((w) >> 32) & 0xffff))
 
 struct opts {
 	const char *layout, *dir; /* NULL: all */
@@ -61,6 +79,7 @@ struct opts {
 	uint16_t num;
 	unsigned int burst;
 	bool in_order;            /* offer and take VIRTIO_F_IN_ORDER */
+	bool no_journal;          /* the device without the daemon's ring journal */
 };
 
 struct cell {
@@ -79,6 +98,7 @@ struct run {
 	struct bench_mem m;
 	struct bench_drv drv;
 	struct vdn_net_dev *dev;
+	uint64_t *journal;        /* JOURNAL_WORDS, or NULL with --no-journal */
 	struct rte_mempool *mp;
 	uint16_t port[2]; /* net_null with 64 and 1518 B packets */
 	int cpu_drv;
@@ -284,6 +304,9 @@ static int run_once(struct run *r, unsigned int dev_lcore, double *mpps, double 
 			    r->cell->size);
 	if (rc < 0)
 		return rc;
+	/* zeroed, so a word read after the run was written by this run */
+	if (r->journal)
+		memset(r->journal, 0, JOURNAL_SIZE);
 	r->drv.in_order = r->o->in_order;
 	rc = vdn_net_transport_status(r->dev, DRIVER_OK_STATUS);
 	if (rc < 0)
@@ -325,8 +348,18 @@ static int run_once(struct run *r, unsigned int dev_lcore, double *mpps, double 
 	pthread_join(td, NULL);
 	rte_eal_wait_lcore(dev_lcore);
 	vdn_net_qp_stats(r->dev, 0, &st);
+	/* the journal word of the cell's ring (vq 0 rx, vq 1 tx), before the
+	 * reset: the device stopped after a flush, so nothing is staged */
+	uint64_t jw = r->journal ? __atomic_load_n(&r->journal[r->cell->rx ? 0 : 1],
+						   __ATOMIC_ACQUIRE) : 0;
 	/* reset: the next run starts with a fresh driver */
 	vdn_net_transport_status(r->dev, 0);
+	if (r->journal && r->cell->packed && (JOURNAL_TAG(jw) != 0x5a || !JOURNAL_FLUSHED(jw))) {
+		fprintf(stderr, "dev_bench: packed %u %s: the ring journal was not kept "
+				"(word %#llx)\n", r->cell->size, r->cell->rx ? "rx" : "tx",
+			(unsigned long long)jw);
+		return -EIO;
+	}
 
 	for (int i = 0; i < VDN_NET_DROP__COUNT; i++) {
 		/* expected: rx finding the ring full (the null port never
@@ -381,10 +414,13 @@ static int pick_cpus(int *drv, int *dev)
 	return found < 2 ? -1 : 0;
 }
 
-static int usage(void)
+static int usage(FILE *f)
 {
-	fprintf(stderr, "usage: dev_bench [--quick] [--runs N] [--seconds S] [--queue-size N] "
-			"[--burst N] [--in-order] [--layout split|packed] [--size 64|1518] [--dir tx|rx]\n");
+	fprintf(f, "usage: dev_bench [--quick] [--runs N] [--seconds S] [--queue-size N] "
+			"[--burst N] [--in-order] [--no-journal] [--layout split|packed] "
+			"[--size 64|1518] [--dir tx|rx]\n"
+			"The device has the ring journal the daemon always gives it (a word per "
+			"packed\ncompletion, for crash recovery); --no-journal runs it without.\n");
 	return 2;
 }
 
@@ -394,7 +430,10 @@ static int parse(int argc, char **argv, struct opts *o)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(a, "--quick")) {
+		if (!strcmp(a, "--help")) {
+			usage(stdout);
+			return 1;
+		} else if (!strcmp(a, "--quick")) {
 			o->runs = 3;
 			o->seconds = 0.2;
 		} else if (!strcmp(a, "--runs") && v) {
@@ -405,6 +444,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->num = (uint16_t)atoi(v), i++;
 		} else if (!strcmp(a, "--in-order")) {
 			o->in_order = true;
+		} else if (!strcmp(a, "--no-journal")) {
+			o->no_journal = true;
 		} else if (!strcmp(a, "--burst") && v) {
 			o->burst = (unsigned int)atoi(v), i++;
 		} else if (!strcmp(a, "--layout") && v && (!strcmp(v, "split") || !strcmp(v, "packed"))) {
@@ -414,12 +455,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "--size") && v && (atoi(v) == 64 || atoi(v) == 1518)) {
 			o->size = (unsigned int)atoi(v), i++;
 		} else {
-			return usage();
+			return usage(stderr);
 		}
 	}
 	if (o->runs < 1 || o->runs > MAX_RUNS || !(o->seconds > 0) || o->burst < 1 ||
 	    o->burst > MAX_BURST || o->num < 2 || o->num > BENCH_MAX_NUM || (o->num & (o->num - 1)))
-		return usage();
+		return usage(stderr);
 	return 0;
 }
 
@@ -470,8 +511,9 @@ int main(int argc, char **argv)
 	struct vdn_net_opts no;
 	int failed = 0, cpu_dev = -1, rc;
 
-	if (parse(argc, argv, &o))
-		return 2;
+	rc = parse(argc, argv, &o);
+	if (rc)
+		return rc == 1 ? 0 : 2;
 	for (int p = 0; p < 2; p++)
 		for (int s = 0; s < 2; s++)
 			for (int d = 0; d < 2; d++) {
@@ -496,7 +538,15 @@ int main(int argc, char **argv)
 	r.m.base = aligned_alloc(4096, MEM_SIZE);
 	r.mp = rte_pktmbuf_pool_create("bench", NB_MBUF, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
-	if (!r.m.base || !r.mp) {
+	/* The daemon maps a file in /run/vdnet (tmpfs) MAP_SHARED: shmem
+	 * pages, as a shared anonymous mapping has. */
+	if (!o.no_journal) {
+		void *j = mmap(NULL, JOURNAL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			       -1, 0);
+
+		r.journal = j == MAP_FAILED ? NULL : j;
+	}
+	if (!r.m.base || !r.mp || (!o.no_journal && !r.journal)) {
 		fprintf(stderr, "dev_bench: out of memory\n");
 		return 1;
 	}
@@ -514,6 +564,8 @@ int main(int argc, char **argv)
 	no.in_order = o.in_order;
 	no.features_off = 1ULL << VIRTIO_NET_F_CTRL_VQ;
 	no.log = log_stderr;
+	no.journal = r.journal;
+	no.journal_len = r.journal ? JOURNAL_WORDS : 0;
 	rc = vdn_net_create_on(&no, &bench_tp, &r, &r.dev);
 	if (rc < 0) {
 		fprintf(stderr, "dev_bench: vdn_net_create_on: %s\n", strerror(-rc));
@@ -521,8 +573,9 @@ int main(int argc, char **argv)
 	}
 
 	printf("dev_bench: drivers/vduse_net on a native transport; queue %u, burst %u, %u runs x "
-	       "%.2f s per cell; driver on cpu %d, device lcore on cpu %d\n",
-	       o.num, o.burst, o.runs, o.seconds, r.cpu_drv, cpu_dev);
+	       "%.2f s per cell; driver on cpu %d, device lcore on cpu %d; ring journal %s\n",
+	       o.num, o.burst, o.runs, o.seconds, r.cpu_drv, cpu_dev,
+	       r.journal ? "on (as the daemon)" : "off (--no-journal)");
 	fflush(stdout);
 	for (unsigned int run = 0; run < o.runs; run++) {
 		for (unsigned int k = 0; k < ncell; k++) {
@@ -584,5 +637,7 @@ int main(int argc, char **argv)
 	rte_eth_dev_stop(r.port[1]);
 	rte_eal_cleanup();
 	free(r.m.base);
+	if (r.journal)
+		munmap(r.journal, JOURNAL_SIZE);
 	return failed;
 }

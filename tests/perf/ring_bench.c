@@ -15,7 +15,10 @@
  * not print a RESULT.
  *
  *   ring_bench [--cost] [--quick] [--runs N] [--seconds S] [--queue-size N] [--burst N]
- *              [--in-order] [--layout split|packed] [--size 64|1518] [--dir tx|rx]
+ *              [--in-order] [--journal] [--layout split|packed] [--size 64|1518]
+ *              [--dir tx|rx]
+ * --journal gives packed rings a journal word as the daemon does (a word
+ * per completion written at flush): its cost in --cost.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,6 +44,7 @@ struct opts {
 	unsigned int burst;
 	bool cost;                /* --cost: single-core path length instead */
 	bool in_order;            /* --in-order: VIRTIO_F_IN_ORDER rings */
+	bool journal;             /* --journal: packed rings keep a journal word */
 };
 
 struct cell {
@@ -58,6 +62,8 @@ struct run {
 	const struct cell *cell;
 	struct bench_mem m;
 	struct bench_drv drv;
+	_Alignas(64) uint64_t journal; /* its own line, as in the daemon's mapping */
+	char journal_pad[56];
 	struct vdn_vq *vq;
 	int cpu_drv, cpu_dev;
 	/* each thread's published counters on their own cache lines, so
@@ -252,6 +258,8 @@ static int run_once(struct run *r, double *mpps, double idle[2])
 	if (rc < 0)
 		return rc;
 	bench_drv_cfg(&r->drv, &cfg, xlate);
+	if (r->o->journal)
+		cfg.journal = &r->journal;
 	rc = vdn_vq_init(r->vq, &cfg);
 	if (rc < 0)
 		return rc;
@@ -344,6 +352,8 @@ static int cost_cell(struct run *r, double *min, double *med)
 	r->drv.in_order = r->o->in_order;
 	if (rc == 0) {
 		bench_drv_cfg(&r->drv, &cfg, xlate);
+		if (r->o->journal)
+			cfg.journal = &r->journal;
 		rc = vdn_vq_init(r->vq, &cfg);
 	}
 	if (rc < 0) {
@@ -407,7 +417,7 @@ static void pick_cpus(int *drv, int *dev)
 static int usage(void)
 {
 	fprintf(stderr, "usage: ring_bench [--cost] [--quick] [--runs N] [--seconds S] [--queue-size N] "
-			"[--burst N] [--in-order] [--layout split|packed] [--size 64|1518] [--dir tx|rx]\n");
+			"[--burst N] [--in-order] [--journal] [--layout split|packed] [--size 64|1518] [--dir tx|rx]\n");
 	return 2;
 }
 
@@ -421,6 +431,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->cost = true;
 		} else if (!strcmp(a, "--in-order")) {
 			o->in_order = true;
+		} else if (!strcmp(a, "--journal")) {
+			o->journal = true;
 		} else if (!strcmp(a, "--quick")) {
 			o->runs = 3;
 			o->seconds = 0.2;
