@@ -11,9 +11,22 @@ set -u
 bench=$1
 name=$(basename "$bench")
 
-# one_pass [ARGS...]: all 8 cells with ARGS
+# one_pass [ARGS...]: all 8 cells with ARGS.  A cell that moved nothing
+# gets one more pass ten times as long: a benchmark thread pinned to a core
+# something else holds (another VM, a build) can starve for a 50 ms cell;
+# a datapath that is broken moves nothing in 500 ms either.
 one_pass() {
-	out=$("$bench" --runs 1 --seconds 0.05 "$@")
+	try_pass 0.05 "$@" && return 0
+	echo "note: a cell moved nothing in 50 ms; once more with 500 ms cells"
+	try_pass 0.5 "$@" || { echo "FAIL: a cell moved nothing in 500 ms either"; exit 1; }
+}
+
+# try_pass SECONDS [ARGS...]: exits on a failure, returns 1 if a cell moved
+# nothing
+try_pass() {
+	secs=$1
+	shift
+	out=$("$bench" --runs 1 --seconds "$secs" "$@")
 	rc=$?
 	echo "$out"
 	[ "$rc" = 77 ] && { echo "SKIP: $name cannot run here"; exit 77; }
@@ -26,7 +39,7 @@ one_pass() {
 				echo "$line" | grep -Eq ' mpps=[0-9]+\.[0-9]+ gbps=[0-9]+\.[0-9]+' || {
 					echo "FAIL: malformed: $line"; exit 1; }
 				echo "$line" | grep -q ' mpps=0\.000 ' && {
-					echo "FAIL: nothing moved: $line"; exit 1; }
+					echo "nothing moved: $line"; return 1; }
 			done
 		done
 	done
